@@ -1,0 +1,366 @@
+//! Load generator for BENCHMARKS.md: drives a running server (started with `--demo`) with a fixed
+//! number of concurrent keep-alive connections, one scenario after another, and prints requests/s,
+//! p50/p99/p99.9 latency and failures per scenario as a Markdown table.
+//!
+//! `bench/run.sh` starts a release server on a fresh database and runs this against it; run it by
+//! hand with `cargo run --release --example loadgen -- --help`.
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const DEMO_KEY: &str = "mfk_demodistrib0_public-demo-key-for-local-use-only";
+/// Midtown Bagels: open around the clock, pickup only, with required and optional modifiers.
+const BAGELS_STORE: &str = "0195a1b0-0000-7000-8000-000000000002";
+const BAGELS_MENU: &str = "0195a1b0-0000-7000-8000-000000000102";
+
+struct Options {
+    url: String,
+    key: String,
+    connections: usize,
+    seconds: u64,
+    scenarios: Vec<String>,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        url: "http://127.0.0.1:8080".into(),
+        key: DEMO_KEY.into(),
+        connections: 32,
+        seconds: 10,
+        scenarios: vec!["healthz".into(), "validate-valid".into(), "validate-invalid".into()],
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--url" => options.url = value(),
+            "--key" => options.key = value(),
+            "--connections" => options.connections = value().parse().expect("--connections is a number"),
+            "--seconds" => options.seconds = value().parse().expect("--seconds is a number"),
+            "--scenarios" => options.scenarios = value().split(',').map(str::to_string).collect(),
+            _ => {
+                eprintln!(
+                    "usage: loadgen [--url URL] [--key KEY] [--connections N] [--seconds S] \
+                     [--scenarios healthz,validate-valid,validate-invalid,stores,catalog,place,webhooks]"
+                );
+                std::process::exit(2);
+            }
+        }
+    }
+    options
+}
+
+/// A realistic 5-line cart: bagels with spreads, coffees with milk, one with no modifiers.
+fn valid_cart() -> Value {
+    let line = |id: &str, item: &str, quantity: i64, group: Option<(&str, &str)>| {
+        let groups: Vec<Value> = group
+            .map(|(g, m)| json!({"modifierGroupId": g, "selectedModifiers": [{"itemId": m, "quantity": 1}]}))
+            .into_iter()
+            .collect();
+        json!({"lineItemId": id, "itemId": item, "quantity": quantity, "modifierGroups": groups})
+    };
+    json!({
+        "cart": {"storeId": BAGELS_STORE, "catalogSetId": BAGELS_MENU, "lineItems": [
+            line("1", "plain-bagel", 2, Some(("spread", "spread-cream-cheese"))),
+            line("2", "everything-bagel", 1, Some(("spread", "spread-butter"))),
+            line("3", "drip-coffee", 2, Some(("milk", "milk-whole"))),
+            line("4", "latte", 1, Some(("milk", "milk-oat"))),
+            line("5", "everything-bagel", 1, None),
+        ]},
+        "fulfillmentType": "Pickup",
+        "customer": {"firstName": "Load", "lastName": "Test", "email": "load@example.com", "phone": "+1-212-555-0100"},
+        "amounts": {"tip": 3.00}
+    })
+}
+
+/// The same cart with problems: an unknown item and a modifier over its group's limit.
+fn invalid_cart() -> Value {
+    let mut cart = valid_cart();
+    cart["cart"]["lineItems"][4]["itemId"] = json!("no-such-item");
+    cart["cart"]["lineItems"][2]["modifierGroups"][0]["selectedModifiers"][0]["quantity"] = json!(3);
+    cart
+}
+
+struct Request {
+    method: Method,
+    path: String,
+    body: Option<String>,
+    expect: StatusCode,
+    /// For place: one validated body per request, each sent once under a fresh key.
+    bodies: Option<Mutex<Vec<String>>>,
+}
+
+/// Validates `count` orders (spread over the connections) and returns place bodies for them.
+async fn validated_bodies(client: &Client, options: &Options, count: usize) -> Vec<String> {
+    let per_task = count.div_ceil(options.connections);
+    let tasks: Vec<_> = (0..options.connections)
+        .map(|_| {
+            let (client, url, key) = (client.clone(), options.url.clone(), options.key.clone());
+            tokio::spawn(async move {
+                let mut bodies = Vec::with_capacity(per_task);
+                for _ in 0..per_task {
+                    let response = client
+                        .post(format!("{url}/v1/marketplace/orders/validate"))
+                        .bearer_auth(&key)
+                        .json(&valid_cart())
+                        .send()
+                        .await
+                        .expect("validate");
+                    let answer: Value = response.json().await.expect("validate answer");
+                    let mut body = valid_cart();
+                    body["validatedOrderToken"] = answer["validatedOrderToken"].clone();
+                    body["amounts"]["total"] = answer["amounts"]["total"].clone();
+                    body["payment"] = json!({"cardOnFile": {"cardToken": "tok_visa", "processorType": "stripe"}});
+                    bodies.push(body.to_string());
+                }
+                bodies
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(count);
+    for task in tasks {
+        all.extend(task.await.expect("validating"));
+    }
+    all
+}
+
+fn scenario(name: &str) -> Request {
+    let post = |path: &str, body: Value| Request {
+        method: Method::POST,
+        path: path.into(),
+        body: Some(body.to_string()),
+        expect: StatusCode::OK,
+        bodies: None,
+    };
+    let get = |path: &str| Request {
+        method: Method::GET,
+        path: path.into(),
+        body: None,
+        expect: StatusCode::OK,
+        bodies: None,
+    };
+    match name {
+        "healthz" => get("/healthz"),
+        "validate-valid" => post("/v1/marketplace/orders/validate", valid_cart()),
+        "validate-invalid" => post("/v1/marketplace/orders/validate", invalid_cart()),
+        "stores" => get("/v1/marketplace/stores?latitude=40.7128&longitude=-74.0060&limit=10"),
+        "catalog" => get(&format!("/v1/marketplace/catalog-sets/{BAGELS_MENU}")),
+        "place" => Request {
+            method: Method::POST,
+            path: "/v1/marketplace/orders/place".into(),
+            body: None,
+            expect: StatusCode::CREATED,
+            bodies: Some(Mutex::new(Vec::new())),
+        },
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+/// A local webhook receiver: when each delivery arrived, and how long after its event.
+#[derive(Default)]
+struct Receipts {
+    lags_ms: Vec<f64>,
+    first: Option<Instant>,
+    last: Option<Instant>,
+}
+
+async fn start_receiver() -> (String, std::sync::Arc<Mutex<Receipts>>) {
+    let receipts = std::sync::Arc::new(Mutex::new(Receipts::default()));
+    let shared = receipts.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let shared = shared.clone();
+            async move {
+                let now = Instant::now();
+                let event: Value = serde_json::from_slice(&body).unwrap_or_default();
+                let occurred =
+                    event["occurredAt"].as_str().and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok());
+                let mut receipts = shared.lock().expect("receipts");
+                if let Some(occurred) = occurred {
+                    receipts
+                        .lags_ms
+                        .push((chrono::Utc::now() - occurred).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+                }
+                receipts.first.get_or_insert(now);
+                receipts.last = Some(now);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("receiver port");
+    let url = format!("http://{}/hook", listener.local_addr().expect("receiver address"));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("receiver") });
+    (url, receipts)
+}
+
+struct Outcome {
+    latencies_us: Vec<u64>,
+    failures: BTreeMap<String, u64>,
+}
+
+async fn worker(
+    client: Client,
+    options_url: String,
+    key: String,
+    request: std::sync::Arc<Request>,
+    until: Instant,
+) -> Outcome {
+    let mut outcome = Outcome { latencies_us: Vec::with_capacity(100_000), failures: BTreeMap::new() };
+    let url = format!("{options_url}{}", request.path);
+    while Instant::now() < until {
+        let mut builder = client.request(request.method.clone(), &url).bearer_auth(&key);
+        if let Some(body) = &request.body {
+            builder = builder.header("content-type", "application/json").body(body.clone());
+        }
+        if let Some(bodies) = &request.bodies {
+            let Some(body) = bodies.lock().expect("bodies").pop() else { break };
+            builder = builder
+                .header("content-type", "application/json")
+                .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+                .body(body);
+        }
+        let started = Instant::now();
+        let result = builder.send().await;
+        let status = match result {
+            Ok(response) => {
+                let status = response.status();
+                let body = response.bytes().await;
+                if body.is_err() { None } else { Some(status) }
+            }
+            Err(_) => None,
+        };
+        outcome.latencies_us.push(started.elapsed().as_micros() as u64);
+        match status {
+            Some(status) if status == request.expect => {}
+            Some(status) => *outcome.failures.entry(status.as_u16().to_string()).or_default() += 1,
+            None => *outcome.failures.entry("io".into()).or_default() += 1,
+        }
+    }
+    outcome
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index] as f64 / 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let options = options();
+    let client = Client::builder()
+        .pool_max_idle_per_host(options.connections)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client");
+    println!("{} connections, {} s per scenario, against {}\n", options.connections, options.seconds, options.url);
+    println!("| scenario | requests | requests/s | p50 ms | p99 ms | p99.9 ms | failures |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
+    let mut webhook_report = None;
+    for name in &options.scenarios {
+        let receiver = if name == "webhooks" {
+            let (url, receipts) = start_receiver().await;
+            let registered = client
+                .post(format!("{}/v1/webhooks/endpoints", options.url))
+                .bearer_auth(&options.key)
+                .json(&json!({"url": url, "eventTypes": ["order_create"]}))
+                .send()
+                .await
+                .expect("register the receiver");
+            assert!(registered.status().is_success(), "registering the receiver: {}", registered.status());
+            Some(receipts)
+        } else {
+            None
+        };
+        let request = std::sync::Arc::new(scenario(if name == "webhooks" { "place" } else { name }));
+        if let Some(bodies) = &request.bodies {
+            // Enough validated orders for the warm-up and the run at up to ~4k places/s.
+            let count = 2_000 + 4_000 * options.seconds as usize;
+            *bodies.lock().expect("bodies") = validated_bodies(&client, &options, count).await;
+        }
+        // A short warm-up fills the server's caches and the client's connection pool.
+        let warm_until = Instant::now() + Duration::from_millis(500);
+        let warm: Vec<_> = (0..options.connections)
+            .map(|_| {
+                tokio::spawn(worker(
+                    client.clone(),
+                    options.url.clone(),
+                    options.key.clone(),
+                    request.clone(),
+                    warm_until,
+                ))
+            })
+            .collect();
+        for task in warm {
+            task.await.expect("warm-up worker");
+        }
+        let started = Instant::now();
+        let until = started + Duration::from_secs(options.seconds);
+        let tasks: Vec<_> = (0..options.connections)
+            .map(|_| {
+                tokio::spawn(worker(client.clone(), options.url.clone(), options.key.clone(), request.clone(), until))
+            })
+            .collect();
+        let mut latencies = Vec::new();
+        let mut failures: BTreeMap<String, u64> = BTreeMap::new();
+        for task in tasks {
+            let outcome = task.await.expect("worker");
+            latencies.extend(outcome.latencies_us);
+            for (status, count) in outcome.failures {
+                *failures.entry(status).or_default() += count;
+            }
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        latencies.sort_unstable();
+        let failed = if failures.is_empty() {
+            "0".to_string()
+        } else {
+            failures.iter().map(|(s, c)| format!("{c}×{s}")).collect::<Vec<_>>().join(", ")
+        };
+        if let Some(receipts) = receiver {
+            // Every place of the run (warm-up included) emits one order_create to the receiver.
+            let placed = latencies.len() + 1;
+            let waiting = Instant::now();
+            while receipts.lock().expect("receipts").lags_ms.len() < placed.saturating_sub(options.connections * 2)
+                && waiting.elapsed() < Duration::from_secs(60)
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let receipts = receipts.lock().expect("receipts");
+            let mut lags = receipts.lags_ms.clone();
+            lags.sort_by(f64::total_cmp);
+            let span = match (receipts.first, receipts.last) {
+                (Some(first), Some(last)) => (last - first).as_secs_f64().max(0.001),
+                _ => 1.0,
+            };
+            let at = |p: f64| lags.get(((lags.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(0.0);
+            webhook_report = Some(format!(
+                "webhooks: {} deliveries received in {span:.1} s = {:.0} deliveries/s; lag from the change to \
+                 the receiver p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+                lags.len(),
+                lags.len() as f64 / span,
+                at(0.50),
+                at(0.99),
+                lags.last().copied().unwrap_or(0.0)
+            ));
+        }
+        println!(
+            "| {name} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {failed} |",
+            latencies.len(),
+            latencies.len() as f64 / elapsed,
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99),
+            percentile(&latencies, 0.999),
+        );
+    }
+    if let Some(report) = webhook_report {
+        println!("\n{report}");
+    }
+}

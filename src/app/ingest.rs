@@ -1,0 +1,108 @@
+//! Catalog pulls: a partner tells us where its menu is, a worker fetches and ingests it.
+//!
+//! The request is stored as a job before the 202 goes out, so a crash or restart never loses
+//! it: whichever instance is free claims it, and a claim whose worker died is taken over when
+//! its lease runs out.
+
+use super::catalog::{PushOutcome, push};
+use crate::db::{ingestions, stores};
+use crate::domain::catalog::CatalogSet;
+use crate::domain::error_code::ErrorCode;
+use crate::domain::problem::Problem;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::parse_json;
+use crate::outbound::{self, FetchError, Limits};
+use crate::state::AppState;
+use uuid::Uuid;
+
+pub async fn request_pull(
+    state: &AppState,
+    organization_id: Uuid,
+    store_id: Uuid,
+    callback_url: &str,
+) -> ApiResult<ingestions::IngestionRow> {
+    if let Err(message) = outbound::check_url(callback_url) {
+        return Err(ApiError::validation(
+            "The callback URL cannot be used.",
+            vec![Problem::at("INVALID_URL", "$.callbackUrl", message)],
+        ));
+    }
+    stores::get_owned(&state.db, organization_id, store_id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::StoreNotFound, format!("No store with id {store_id}.")))?;
+    let row = ingestions::create(&state.db, organization_id, store_id, callback_url, state.now()).await?;
+    state.pull_wakeup.notify_one();
+    Ok(row)
+}
+
+pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<ingestions::IngestionRow> {
+    ingestions::get_owned(&state.db, organization_id, id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("No catalog ingestion with id {id}.")))
+}
+
+/// How long a claimed pull is ours before another instance may take it over.
+fn lease(state: &AppState) -> chrono::Duration {
+    chrono::Duration::from_std(state.config.pull_timeout * 3).unwrap_or(chrono::Duration::seconds(60))
+}
+
+/// Claims and runs one due pull; `false` when there was none.
+pub async fn run_one(state: &AppState) -> anyhow::Result<bool> {
+    let Some(job) = ingestions::claim_next(&state.db, state.now(), lease(state)).await? else {
+        return Ok(false);
+    };
+    tracing::info!(ingestion_id = %job.id, store_id = %job.store_id, attempt = job.attempts, "pulling catalog set");
+    let limits = Limits {
+        allow_private: state.config.allow_private_urls,
+        timeout: state.config.pull_timeout,
+        max_bytes: state.config.pull_max_bytes,
+    };
+    let body = match outbound::fetch(&job.callback_url, limits).await {
+        Ok(body) => body,
+        Err(FetchError::Transient(error)) if job.attempts < state.config.pull_max_attempts => {
+            let delay = state.config.pull_retry_base * 2u32.saturating_pow(job.attempts.max(1) as u32 - 1);
+            let at = state.now() + chrono::Duration::from_std(delay).unwrap_or_default();
+            tracing::warn!(ingestion_id = %job.id, %error, retry_at = %at, "catalog pull failed; will retry");
+            ingestions::retry_later(&state.db, job.id, at, &error, state.now()).await?;
+            return Ok(true);
+        }
+        Err(FetchError::Transient(error) | FetchError::Permanent(error)) => {
+            tracing::warn!(ingestion_id = %job.id, %error, "catalog pull failed");
+            let problem = Problem::at("FETCH_FAILED", "$.callbackUrl", error.clone());
+            ingestions::fail(&state.db, job.id, &error, vec![problem], state.now()).await?;
+            return Ok(true);
+        }
+    };
+    let set: CatalogSet = match parse_json(&body) {
+        Ok(set) => set,
+        Err(error) => {
+            let problems = if error.errors.is_empty() {
+                vec![Problem::new("INVALID_DOCUMENT", error.detail.clone())]
+            } else {
+                error.errors.clone()
+            };
+            ingestions::fail(&state.db, job.id, "the document is not a valid catalog set", problems, state.now())
+                .await?;
+            return Ok(true);
+        }
+    };
+    match push(state, job.organization_id, job.store_id, set, Some(job.id)).await? {
+        PushOutcome::Live { row, .. } => {
+            tracing::info!(ingestion_id = %job.id, catalog_set_id = %row.id, "catalog set ingested");
+        }
+        PushOutcome::Rejected(problems) => {
+            ingestions::fail(
+                &state.db,
+                job.id,
+                "the catalog set has problems; the previous set stays live",
+                problems,
+                state.now(),
+            )
+            .await?;
+        }
+        PushOutcome::StoreNotFound => {
+            ingestions::fail(&state.db, job.id, "the store no longer exists", vec![], state.now()).await?;
+        }
+    }
+    Ok(true)
+}

@@ -1,0 +1,265 @@
+//! After placement: the restaurant moves the order forward (or the server cancels it when the
+//! restaurant never confirms), and the money follows the outcome.
+//!
+//! Each change locks the order row, bumps `version`, appends to the history and writes the
+//! partner's `order_update` event in one transaction, so concurrent updates apply one after
+//! another and no change goes untold. The processor is called after that commit (capture on
+//! completion, void or refund on cancellation), and the payment's new state is a change of its
+//! own (a new version and event). A crash in between leaves a closed order with unsettled
+//! money, which the order keeper settles on its next pass.
+
+use crate::app::orders;
+use crate::app::place::MARKETFRONT;
+use crate::db::orders::{self as order_store, Change, OrderRow};
+use crate::domain::error_code::ErrorCode;
+use crate::domain::lifecycle::{self, Progress, Refusal, State, Status, Update};
+use crate::domain::order::{HistoryEntry, OrderView};
+use crate::domain::problem::Problem;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// `POST /v1/commerce/orders/{orderId}/status` as sent (seed 003).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusUpdate {
+    #[serde(default)]
+    pub state: Option<State>,
+    #[serde(default)]
+    pub status: Option<Status>,
+    #[serde(default)]
+    pub estimated_ready_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub cancel_reason: Option<String>,
+}
+
+/// Who is changing the order.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor {
+    /// The commerce partner that owns the order's store.
+    Restaurant(Uuid),
+    /// The server itself (the acknowledgement timeout).
+    Server,
+}
+
+impl Actor {
+    fn name(self) -> String {
+        match self {
+            Actor::Restaurant(organization) => organization.to_string(),
+            Actor::Server => MARKETFRONT.to_string(),
+        }
+    }
+}
+
+fn progress(row: &OrderRow) -> Progress {
+    Progress {
+        state: State::parse(&row.state).unwrap_or(State::Open),
+        status: Status::parse(&row.status).unwrap_or(Status::Pending),
+        delivery: row.fulfillment_type == "DeliveryByMerchant",
+    }
+}
+
+fn refused(refusal: Refusal, current: Progress) -> ApiError {
+    let (state, status) = (current.state.as_str(), current.status.as_str());
+    let error = match refusal {
+        Refusal::Closed(closed) => ApiError::new(
+            ErrorCode::OrderClosed,
+            format!("The order is {}; a closed order does not change.", closed.as_str()),
+        ),
+        Refusal::Transition(why) => ApiError::new(
+            ErrorCode::InvalidStatusTransition,
+            format!("Not allowed from state {state}, status {status}: {why}."),
+        ),
+        Refusal::Input { path, message } => {
+            return ApiError::invalid_request(message.clone()).with_errors(vec![Problem::at(
+                "INVALID_FIELD",
+                path,
+                message,
+            )]);
+        }
+    };
+    error.with_member("currentState", state).with_member("currentStatus", status)
+}
+
+pub async fn update_status(
+    state: &AppState,
+    actor: Actor,
+    order_id: Uuid,
+    update: StatusUpdate,
+) -> ApiResult<OrderView> {
+    let now = state.now();
+    let missing = || ApiError::new(ErrorCode::OrderNotFound, format!("No order with id {order_id}."));
+    let mut tx = state.db.begin().await?;
+    let Some(row) = order_store::lock_placed(&mut tx, order_id).await? else { return Err(missing()) };
+    if let Actor::Restaurant(organization) = actor
+        && row.store_organization_id != organization
+    {
+        return Err(missing());
+    }
+    let current = progress(&row);
+    // The server cancels only orders still waiting for the restaurant: it picked this one with
+    // a plain read, and a confirmation may have landed before this lock was taken.
+    if matches!(actor, Actor::Server) && current.status != Status::Pending {
+        tx.rollback().await?;
+        return view_of(state, order_id).await;
+    }
+    let asked = Update { state: update.state, status: update.status, cancel_reason: update.cancel_reason.clone() };
+    let next = lifecycle::apply(current, &asked).map_err(|refusal| refused(refusal, current))?;
+    let estimate = if next.state == State::Open {
+        update.estimated_ready_at.or(row.estimated_ready_at)
+    } else {
+        row.estimated_ready_at
+    };
+    if next == current && estimate == row.estimated_ready_at {
+        tx.rollback().await?;
+        return view_of(state, order_id).await;
+    }
+    let reason = (next.state == State::Cancelled).then(|| update.cancel_reason.as_deref().map(str::trim)).flatten();
+    let change = Change {
+        id: order_id,
+        version: row.version + 1,
+        state: next.state.as_str(),
+        status: next.status.as_str(),
+        estimated_ready_at: estimate,
+        cancel_reason: reason,
+    };
+    let view = record(&mut tx, &row, &change, &row.payment_state, actor, reason.map(String::from), now).await?;
+    if matches!(actor, Actor::Server) {
+        // The restaurant did not cancel this itself: tell it.
+        let event = orders::event(&view, row.store_organization_id, "order_cancelled", now);
+        order_store::insert_event(&mut tx, &event, now).await?;
+    }
+    tx.commit().await?;
+    if next.state == State::Open {
+        return Ok(view);
+    }
+    if let Err(error) = settle(state, order_id).await {
+        tracing::warn!(%order_id, error = format!("{error:#}"), "settling the payment failed; the order keeper will retry");
+    }
+    // The answer shows the payment as settling left it.
+    view_of(state, order_id).await
+}
+
+/// Writes a new version: the order row, its history entry and the partner's event. Returns the
+/// order as it now stands, built from the locked `row` rather than read back.
+async fn record(
+    tx: &mut PgConnection,
+    row: &OrderRow,
+    change: &Change<'_>,
+    payment_state: &str,
+    actor: Actor,
+    note: Option<String>,
+    now: DateTime<Utc>,
+) -> ApiResult<OrderView> {
+    order_store::apply_change(tx, change, now).await?;
+    let entry = HistoryEntry {
+        version: change.version,
+        state: change.state.into(),
+        status: change.status.into(),
+        payment_state: payment_state.into(),
+        changed_by: actor.name(),
+        changed_at: now,
+        note,
+    };
+    order_store::insert_history(tx, row.id, &entry).await?;
+    let history = order_store::history(&mut *tx, &[row.id]).await?.into_iter().map(|(_, entry)| entry).collect();
+    let changed = OrderRow {
+        state: entry.state,
+        status: entry.status,
+        payment_state: entry.payment_state,
+        version: change.version,
+        estimated_ready_at: change.estimated_ready_at,
+        cancel_reason: change.cancel_reason.map(String::from).or_else(|| row.cancel_reason.clone()),
+        ..row.clone()
+    };
+    let view = orders::view(&changed, history);
+    order_store::insert_event(tx, &orders::event(&view, row.organization_id, "order_update", now), now).await?;
+    Ok(view)
+}
+
+async fn view_of(state: &AppState, order_id: Uuid) -> ApiResult<OrderView> {
+    let row = order_store::get(&state.db, order_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {order_id} vanished")))?;
+    Ok(orders::with_history(state, &[row]).await?.remove(0))
+}
+
+/// Makes the money follow a closed order: capture a completed order's authorisation, void a
+/// cancelled one's, refund a cancelled one that was already captured. Safe to repeat and to
+/// run from several places at once: the processor calls are idempotent and only the first
+/// recording of the new payment state counts.
+pub async fn settle(state: &AppState, order_id: Uuid) -> anyhow::Result<()> {
+    let Some(row) = order_store::get(&state.db, order_id).await? else { return Ok(()) };
+    let key = row.processor_key.as_str();
+    let (from, to) = match (row.state.as_str(), row.payment_state.as_str()) {
+        ("completed", "authorized") => {
+            state.payments.capture(key).await?;
+            ("authorized", "captured")
+        }
+        ("cancelled", "authorized") => {
+            state.payments.void(key).await?;
+            ("authorized", "voided")
+        }
+        ("cancelled", "captured") => {
+            state.payments.refund(key).await?;
+            ("captured", "refunded")
+        }
+        // Open, or already settled: nothing for the money to do.
+        _ => {
+            if row.state != "open" {
+                order_store::mark_settled(&state.db, order_id, state.now()).await?;
+            }
+            return Ok(());
+        }
+    };
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let Some(current) = order_store::lock_placed(&mut tx, order_id).await? else { return Ok(()) };
+    if !order_store::settle_payment(&mut tx, order_id, from, to, now).await? {
+        return Ok(());
+    }
+    let change = Change {
+        id: order_id,
+        version: current.version + 1,
+        state: &current.state,
+        status: &current.status,
+        estimated_ready_at: current.estimated_ready_at,
+        cancel_reason: None,
+    };
+    record(&mut tx, &current, &change, to, Actor::Server, Some(format!("payment {to}")), now).await?;
+    order_store::mark_settled(&mut *tx, order_id, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The order keeper's pass: cancels orders the restaurant has not confirmed within the
+/// acknowledgement time, and settles closed orders whose money has not followed yet.
+pub async fn keep_orders(state: &AppState) -> anyhow::Result<()> {
+    let now = state.now();
+    let ack = chrono::Duration::from_std(state.config.ack_timeout)?;
+    for order_id in order_store::unconfirmed_since(&state.db, now - ack, 50).await? {
+        let cancel = StatusUpdate {
+            state: Some(State::Cancelled),
+            cancel_reason: Some(format!(
+                "The restaurant did not confirm the order within {} minutes.",
+                state.config.ack_timeout.as_secs() / 60
+            )),
+            ..StatusUpdate::default()
+        };
+        match update_status(state, Actor::Server, order_id, cancel).await {
+            Ok(order) if order.state == "cancelled" => {
+                tracing::warn!(%order_id, "order cancelled: not confirmed by the restaurant in time")
+            }
+            // Confirmed (or closed) meanwhile: update_status left it alone.
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%order_id, %error, "could not cancel an unconfirmed order"),
+        }
+    }
+    for order_id in order_store::unsettled(&state.db, 50).await? {
+        settle(state, order_id).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! Use cases: each owns its transaction and orchestrates domain rules and the store layer.
+
+pub mod catalog;
+pub mod ingest;
+pub mod keys;
+pub mod lifecycle;
+pub mod orders;
+pub mod place;
+pub mod sessions;
+pub mod stores;
+pub mod token_writer;
+pub mod validate;
+pub mod webhooks;

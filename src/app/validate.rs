@@ -1,0 +1,111 @@
+//! validate: price an order, list every reason it cannot be placed, and when it can, issue a
+//! validatedOrderToken. Reads only the in-process cache; a valid order costs one (batched)
+//! database write, an invalid one none.
+
+use crate::app::keys::Caller;
+use crate::db::tokens::TokenRecord;
+use crate::domain::error_code::ErrorCode;
+use crate::domain::order::{Cart, OrderRequest, PricedOrder, ValidatedOrder};
+use crate::domain::rules;
+use crate::domain::snapshot::{MenuSnapshot, StoreSnapshot};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use base64::Engine;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The store and menu a cart refers to; an unusable reference is a 4xx, not an inline error.
+pub async fn resolve(state: &AppState, cart: &Cart) -> ApiResult<(Arc<StoreSnapshot>, Arc<MenuSnapshot>)> {
+    let store_missing = || ApiError::new(ErrorCode::StoreNotFound, format!("No store with id {:?}.", cart.store_id));
+    let store_id = Uuid::parse_str(&cart.store_id).map_err(|_| store_missing())?;
+    let store = state.cache.store(&state.db, store_id).await?.ok_or_else(store_missing)?;
+    let Some(raw) = cart.catalog_set_id.as_deref() else {
+        return Err(ApiError::new(
+            ErrorCode::CatalogsetRequired,
+            "cart.catalogSetId is required: use the store's catalogSetId.",
+        ));
+    };
+    let menu_missing = || ApiError::new(ErrorCode::CatalogsetNotFound, format!("No catalog set with id {raw:?}."));
+    let catalog_set_id = Uuid::parse_str(raw).map_err(|_| menu_missing())?;
+    let menu = state.cache.menu(&state.db, catalog_set_id).await?.ok_or_else(menu_missing)?;
+    Ok((store, menu))
+}
+
+/// A new token and the hash that is stored in its place: 256 random bits.
+pub fn new_token() -> (String, Vec<u8>) {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill(&mut bytes);
+    let token = format!("vot_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+pub async fn validate(
+    state: &AppState,
+    caller: &Caller,
+    order: OrderRequest,
+    trace_id: &str,
+) -> ApiResult<ValidatedOrder> {
+    let now = state.now();
+    let (store, menu) = resolve(state, &order.cart).await?;
+    let evaluation = rules::evaluate(&order, &store, &menu, now);
+    let valid = evaluation.is_valid();
+    let mut answer = ValidatedOrder {
+        cart: order.cart,
+        fulfillment_type: order.fulfillment_type,
+        delivery: order.delivery,
+        customer: order.customer,
+        amounts: evaluation.amounts,
+        is_valid: valid,
+        errors: evaluation.problems,
+        validated_order_token: None,
+        token_expires_at: None,
+        estimated_ready_at: None,
+        trace_id: None,
+    };
+    let Some(amounts) = answer.amounts.clone().filter(|_| valid) else {
+        answer.trace_id = Some(trace_id.to_string());
+        return Ok(answer);
+    };
+    answer.estimated_ready_at = Some(now + chrono::Duration::minutes(i64::from(store.details.preparation_minutes)));
+    let ttl = chrono::Duration::from_std(state.config.token_ttl).unwrap_or(chrono::Duration::minutes(15));
+    let (token, hash) = new_token();
+    let record = TokenRecord {
+        hash,
+        organization_id: caller.organization_id,
+        partner_user_id: caller.session.as_ref().map(|s| s.partner_user_id.clone()),
+        store_id: store.id,
+        catalog_set_id: menu_id(&answer.cart),
+        // Serialised once, straight to text: this is the hot path, and a `Value` tree would
+        // cost an allocation per node to build, copy and free.
+        snapshot: serde_json::to_string(&PricedOrder {
+            cart: answer.cart.clone(),
+            fulfillment_type: answer.fulfillment_type,
+            delivery: answer.delivery.clone(),
+            amounts: amounts.clone(),
+        })
+        .map_err(ApiError::internal)?,
+        total: amounts.total,
+        currency: amounts.currency,
+        created_at: now,
+        expires_at: now + ttl,
+    };
+    state.tokens.write(record).await.map_err(|error| {
+        tracing::warn!(error = format!("{error:#}"), "token write failed");
+        ApiError::new(ErrorCode::ServiceUnavailable, "The order could not be validated just now; try again.")
+            .with_retry_after(1)
+    })?;
+    answer.validated_order_token = Some(token);
+    answer.token_expires_at = Some(now + ttl);
+    Ok(answer)
+}
+
+fn menu_id(cart: &Cart) -> Uuid {
+    cart.catalog_set_id.as_deref().and_then(|id| Uuid::parse_str(id).ok()).unwrap_or_default()
+}

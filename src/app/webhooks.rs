@@ -1,0 +1,287 @@
+//! Webhooks: partners register endpoints, and the dispatcher delivers the outbox to them,
+//! signed (see `domain::webhooks`), retried with back-off until about three days have passed.
+
+use crate::app::keys::{Caller, OrgKind};
+use crate::db::webhooks::{self as store, Attempt, DeliveryRow, Due, EndpointRow};
+use crate::domain::error_code::ErrorCode;
+use crate::domain::problem::Problem;
+use crate::domain::webhooks::{self, API_VERSION, COMMERCE_EVENTS, DISTRIBUTION_EVENTS};
+use crate::error::{ApiError, ApiResult};
+use crate::outbound::{self, FetchError, Limits};
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewEndpoint {
+    pub url: String,
+    /// Defaults to every event the organisation's kind receives.
+    #[serde(default)]
+    pub event_types: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointView {
+    pub endpoint_id: Uuid,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+    /// Shown once, when created or rotated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl EndpointView {
+    fn of(row: EndpointRow, secret: Option<String>) -> Self {
+        EndpointView {
+            endpoint_id: row.id,
+            url: row.url,
+            event_types: row.event_types,
+            enabled: row.enabled,
+            disabled_reason: row.disabled_reason,
+            secret,
+            previous_secret_expires_at: row.previous_secret_expires_at,
+            created_at: row.created_at,
+        }
+    }
+}
+
+fn events_for(kind: OrgKind) -> &'static [&'static str] {
+    match kind {
+        OrgKind::Distribution => DISTRIBUTION_EVENTS,
+        OrgKind::Commerce => COMMERCE_EVENTS,
+    }
+}
+
+fn secret() -> String {
+    let mut random = [0u8; 32];
+    rand::rng().fill(&mut random);
+    webhooks::new_secret(random)
+}
+
+fn limits(state: &AppState) -> Limits {
+    Limits { allow_private: state.config.allow_private_urls, timeout: state.config.webhook_timeout, max_bytes: 0 }
+}
+
+pub async fn register(state: &AppState, caller: &Caller, new: NewEndpoint) -> ApiResult<EndpointView> {
+    let allowed = events_for(caller.kind);
+    let mut problems = Vec::new();
+    if let Err(why) = outbound::check_url(&new.url) {
+        problems.push(Problem::at("INVALID_URL", "$.url", why));
+    } else if !state.config.allow_private_urls
+        && let Err(why) = outbound::check_public(&new.url).await
+    {
+        problems.push(Problem::at("INVALID_URL", "$.url", why));
+    }
+    let event_types = new.event_types.unwrap_or_else(|| allowed.iter().map(|e| e.to_string()).collect());
+    if event_types.is_empty() {
+        problems.push(Problem::at("INVALID_VALUE", "$.eventTypes", "subscribe to at least one event type"));
+    }
+    for (i, event) in event_types.iter().enumerate() {
+        if !allowed.contains(&event.as_str()) {
+            problems.push(Problem::at(
+                "INVALID_VALUE",
+                format!("$.eventTypes[{i}]"),
+                format!("{event:?} is not an event for this partner; choose from {}", allowed.join(", ")),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation("The endpoint has problems.", problems));
+    }
+    let secret = secret();
+    let row = store::insert_endpoint(
+        &state.db,
+        Uuid::now_v7(),
+        caller.organization_id,
+        &new.url,
+        &event_types,
+        &secret,
+        state.now(),
+    )
+    .await?;
+    Ok(EndpointView::of(row, Some(secret)))
+}
+
+pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<EndpointView>> {
+    let rows = store::list_endpoints(&state.db, caller.organization_id).await?;
+    Ok(rows.into_iter().map(|row| EndpointView::of(row, None)).collect())
+}
+
+fn endpoint_missing(id: Uuid) -> ApiError {
+    ApiError::new(ErrorCode::NotFound, format!("No webhook endpoint with id {id}."))
+}
+
+/// A new secret; the old one keeps signing (alongside) for `overlap_hours`.
+pub async fn rotate(state: &AppState, caller: &Caller, id: Uuid, overlap_hours: i64) -> ApiResult<EndpointView> {
+    if !(0..=168).contains(&overlap_hours) {
+        return Err(ApiError::validation(
+            "The overlap is out of range.",
+            vec![Problem::at("INVALID_VALUE", "$.overlapHours", "overlapHours is between 0 and 168")],
+        ));
+    }
+    let now = state.now();
+    let secret = secret();
+    let until = now + chrono::Duration::hours(overlap_hours);
+    let row = store::rotate_secret(&state.db, caller.organization_id, id, &secret, until, now)
+        .await?
+        .ok_or_else(|| endpoint_missing(id))?;
+    Ok(EndpointView::of(row, Some(secret)))
+}
+
+/// Turns an endpoint back on (after a 410, say): its waiting deliveries go out again.
+pub async fn enable(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<EndpointView> {
+    let row = store::set_enabled(&state.db, Some(caller.organization_id), id, true, None, state.now())
+        .await?
+        .ok_or_else(|| endpoint_missing(id))?;
+    Ok(EndpointView::of(row, None))
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    pub delivery_id: Uuid,
+    pub event_id: Uuid,
+    pub event_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<Uuid>,
+    pub endpoint_id: Uuid,
+    pub state: String,
+    pub attempts: i32,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// When the next attempt is due (pending deliveries).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<DeliveryRow> for DeliveryView {
+    fn from(row: DeliveryRow) -> Self {
+        DeliveryView {
+            next_attempt_at: (row.state == "pending").then_some(row.next_attempt_at),
+            delivery_id: row.id,
+            event_id: row.event_id,
+            event_type: row.event_type,
+            order_id: row.order_id,
+            endpoint_id: row.endpoint_id,
+            state: row.state,
+            attempts: row.attempts,
+            last_status: row.last_status,
+            last_error: row.last_error,
+            last_attempt_at: row.last_attempt_at,
+            delivered_at: row.delivered_at,
+            created_at: row.created_at,
+        }
+    }
+}
+
+pub async fn deliveries(
+    state: &AppState,
+    caller: &Caller,
+    filter: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> ApiResult<(Vec<DeliveryView>, i64)> {
+    if let Some(wanted) = filter
+        && !["pending", "delivered", "dead"].contains(&wanted)
+    {
+        return Err(ApiError::invalid_request("state is pending, delivered or dead.").with_errors(vec![Problem::at(
+            "INVALID_PARAMETER",
+            "$.state",
+            "state is pending, delivered or dead",
+        )]));
+    }
+    let (rows, total) = store::list_deliveries(&state.db, caller.organization_id, filter, limit, offset).await?;
+    Ok((rows.into_iter().map(DeliveryView::from).collect(), total))
+}
+
+/// Queues one delivery (any state) or every dead one to be sent again now.
+pub async fn replay(state: &AppState, caller: &Caller, id: Option<Uuid>) -> ApiResult<u64> {
+    let count = store::replay(&state.db, caller.organization_id, id, state.now()).await?;
+    if let (Some(id), 0) = (id, count) {
+        return Err(ApiError::new(ErrorCode::NotFound, format!("No webhook delivery with id {id}.")));
+    }
+    Ok(count)
+}
+
+/// One dispatcher pass: claims the due deliveries and attempts them concurrently. Returns how
+/// many were attempted.
+pub async fn dispatch_once(state: &AppState) -> anyhow::Result<usize> {
+    let now = state.now();
+    let lease = chrono::Duration::from_std(state.config.webhook_timeout)? + chrono::Duration::seconds(5);
+    let due = store::claim_due(&state.db, now, now + lease, 32).await?;
+    let count = due.len();
+    let attempts = due.into_iter().map(|delivery| attempt(state, delivery));
+    for result in futures_util::future::join_all(attempts).await {
+        result?;
+    }
+    Ok(count)
+}
+
+async fn attempt(state: &AppState, delivery: Due) -> anyhow::Result<()> {
+    let now = state.now();
+    let body = serde_json::to_vec(&delivery.payload.0)?;
+    let mut secrets = vec![delivery.secret.as_str()];
+    if let (Some(previous), Some(until)) = (&delivery.previous_secret, delivery.previous_secret_expires_at)
+        && until > now
+    {
+        secrets.push(previous);
+    }
+    let message_id = delivery.event_id.to_string();
+    let timestamp = now.timestamp();
+    let signed = webhooks::sign(&secrets, &message_id, timestamp, &body);
+    let headers = [
+        ("signature", signed.signature),
+        ("timestamp", timestamp.to_string()),
+        ("api-version", API_VERSION.to_string()),
+        ("webhook-id", message_id),
+        ("webhook-timestamp", timestamp.to_string()),
+        ("webhook-signature", signed.webhook_signature),
+        ("x-marketfront-event", delivery.event_type.clone()),
+        ("x-marketfront-delivery", delivery.id.to_string()),
+    ];
+    let answer = outbound::post(&state.outbound, &delivery.url, &headers, body, limits(state)).await;
+    let now = state.now();
+    // A failure is tried again after the back-off (or the receiver's Retry-After, if longer)
+    // until the attempts run out.
+    let failed = |status: Option<u16>, error: String, retry_after: Option<u64>| {
+        let jitter = rand::rng().random_range(-1.0..=1.0);
+        match webhooks::retry_delay(delivery.attempts as u32, jitter) {
+            Some(delay) => {
+                let asked = chrono::Duration::seconds(retry_after.unwrap_or(0).min(86_400) as i64);
+                Attempt::Retry { status, error, at: now + delay.max(asked) }
+            }
+            None => Attempt::Dead { status, error: format!("{error}; out of attempts") },
+        }
+    };
+    let outcome = match answer {
+        Ok(answer) if (200..300).contains(&answer.status) => Attempt::Delivered { status: answer.status },
+        Ok(answer) if answer.status == 410 => {
+            let reason = "the endpoint answered 410 Gone";
+            store::set_enabled(&state.db, None, delivery.endpoint_id, false, Some(reason), now).await?;
+            Attempt::Dead { status: Some(410), error: format!("{reason}; it is disabled") }
+        }
+        Ok(answer) => failed(Some(answer.status), format!("answered {}", answer.status), answer.retry_after),
+        Err(FetchError::Permanent(why)) => Attempt::Dead { status: None, error: why },
+        Err(FetchError::Transient(why)) => failed(None, why, None),
+    };
+    let label = match &outcome {
+        Attempt::Delivered { .. } => "delivered",
+        Attempt::Retry { .. } => "retry",
+        Attempt::Dead { .. } => "dead",
+    };
+    metrics::counter!(crate::metrics::WEBHOOK_ATTEMPTS, "outcome" => label).increment(1);
+    store::record_attempt(&state.db, delivery.id, outcome, now).await?;
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! Typed configuration from the environment. Every setting has a default that works on a
+//! developer machine; secrets are never printed (see the `Debug` impl).
+
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: String,
+    pub token_ttl: Duration,
+    pub idempotency_ttl: Duration,
+    pub jwt_secret: String,
+    pub log_filter: String,
+    pub log_json: bool,
+    /// Whether outbound calls (catalog pulls, webhooks) may reach loopback/private addresses.
+    pub allow_private_urls: bool,
+    pub database_max_connections: u32,
+    /// How long a catalog pull may take, and how large the document may be.
+    pub pull_timeout: Duration,
+    pub pull_max_bytes: usize,
+    /// Delay before the first retry of a failed pull; doubled for each further attempt.
+    pub pull_retry_base: Duration,
+    pub pull_max_attempts: i32,
+    /// How long a place request owns its Idempotency-Key before a retry or the completer may
+    /// take over; longer than any payment call may take.
+    pub place_lease: Duration,
+    /// How long place waits for the payment processor before answering PAYMENT_FAILED.
+    pub payment_timeout: Duration,
+    /// How often the completer looks for place requests abandoned mid-way (and the order
+    /// keeper for unconfirmed orders and unsettled payments).
+    pub completer_interval: Duration,
+    /// How long a restaurant has to confirm a new order before the server cancels it.
+    pub ack_timeout: Duration,
+    /// How long one webhook delivery attempt may take.
+    pub webhook_timeout: Duration,
+    /// How often the webhook dispatcher looks for due deliveries when it has none at hand.
+    pub webhook_poll_interval: Duration,
+    /// Requests per minute and organisation: reads (GET, and validate) and writes.
+    pub rate_limit_reads_per_minute: u32,
+    pub rate_limit_writes_per_minute: u32,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/marketfront";
+const DEV_JWT_SECRET: &str = "marketfront-development-secret-change-me";
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let config = Config::read_env()?;
+        // A request must be able to finish its payment call inside its lease, or a retry
+        // would take its key over while it is still running.
+        anyhow::ensure!(
+            config.place_lease > config.payment_timeout,
+            "MARKETFRONT_PLACE_LEASE_SECONDS ({:?}) must be longer than MARKETFRONT_PAYMENT_TIMEOUT_SECONDS ({:?})",
+            config.place_lease,
+            config.payment_timeout
+        );
+        Ok(config)
+    }
+
+    fn read_env() -> anyhow::Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let number = |name: &str, default: u64| -> anyhow::Result<u64> {
+            match var(name) {
+                Some(text) => text.parse().map_err(|_| anyhow::anyhow!("{name} must be a whole number, got {text:?}")),
+                None => Ok(default),
+            }
+        };
+        let flag = |name: &str| var(name).is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"));
+        Ok(Config {
+            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
+            listen: var("MARKETFRONT_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".to_string()),
+            token_ttl: Duration::from_secs(number("MARKETFRONT_TOKEN_TTL_SECONDS", 900)?),
+            idempotency_ttl: Duration::from_secs(number("MARKETFRONT_IDEMPOTENCY_TTL_SECONDS", 86_400)?),
+            jwt_secret: var("MARKETFRONT_JWT_SECRET").unwrap_or_else(|| DEV_JWT_SECRET.to_string()),
+            log_filter: var("MARKETFRONT_LOG").unwrap_or_else(|| "info,sqlx=warn".to_string()),
+            log_json: var("MARKETFRONT_LOG_FORMAT").is_some_and(|v| v == "json"),
+            allow_private_urls: flag("MARKETFRONT_ALLOW_PRIVATE_URLS"),
+            database_max_connections: number("MARKETFRONT_DB_MAX_CONNECTIONS", 20)? as u32,
+            pull_timeout: Duration::from_secs(number("MARKETFRONT_PULL_TIMEOUT_SECONDS", 10)?),
+            pull_max_bytes: number("MARKETFRONT_PULL_MAX_BYTES", 5 * 1024 * 1024)? as usize,
+            pull_retry_base: Duration::from_millis(number("MARKETFRONT_PULL_RETRY_BASE_MS", 2_000)?),
+            pull_max_attempts: number("MARKETFRONT_PULL_MAX_ATTEMPTS", 4)? as i32,
+            place_lease: Duration::from_secs(number("MARKETFRONT_PLACE_LEASE_SECONDS", 30)?),
+            payment_timeout: Duration::from_secs(number("MARKETFRONT_PAYMENT_TIMEOUT_SECONDS", 10)?),
+            completer_interval: Duration::from_millis(number("MARKETFRONT_COMPLETER_INTERVAL_MS", 1_000)?),
+            ack_timeout: Duration::from_secs(number("MARKETFRONT_ACK_TIMEOUT_SECONDS", 600)?),
+            webhook_timeout: Duration::from_secs(number("MARKETFRONT_WEBHOOK_TIMEOUT_SECONDS", 10)?),
+            webhook_poll_interval: Duration::from_millis(number("MARKETFRONT_WEBHOOK_POLL_MS", 200)?),
+            rate_limit_reads_per_minute: number("MARKETFRONT_RATE_LIMIT_READS_PER_MINUTE", 1_000)?
+                .clamp(1, u32::MAX.into()) as u32,
+            rate_limit_writes_per_minute: number("MARKETFRONT_RATE_LIMIT_WRITES_PER_MINUTE", 100)?
+                .clamp(1, u32::MAX.into()) as u32,
+        })
+    }
+
+    /// Settings for tests and tools: defaults with the given database.
+    pub fn for_database(database_url: &str) -> Self {
+        let mut config = Config::from_env().expect("default configuration");
+        config.database_url = database_url.to_string();
+        config
+    }
+
+    pub fn uses_default_jwt_secret(&self) -> bool {
+        self.jwt_secret == DEV_JWT_SECRET
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_password(&self.database_url))
+            .field("listen", &self.listen)
+            .field("token_ttl", &self.token_ttl)
+            .field("idempotency_ttl", &self.idempotency_ttl)
+            .field("jwt_secret", &"<redacted>")
+            .field("log_filter", &self.log_filter)
+            .field("log_json", &self.log_json)
+            .field("allow_private_urls", &self.allow_private_urls)
+            .finish_non_exhaustive()
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(super::redact_password("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact_password("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

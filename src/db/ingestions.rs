@@ -1,0 +1,138 @@
+//! Catalog pulls as durable jobs.
+
+use crate::domain::problem::Problem;
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::{FromRow, PgPool};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct IngestionRow {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub store_id: Uuid,
+    pub callback_url: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub errors: Json<Vec<Problem>>,
+    pub catalog_set_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, organization_id, store_id, callback_url, status, attempts, next_attempt_at, last_error,
+    errors, catalog_set_id, created_at, updated_at, completed_at";
+
+pub async fn create(
+    pool: &PgPool,
+    organization_id: Uuid,
+    store_id: Uuid,
+    url: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<IngestionRow> {
+    sqlx::query_as(&format!(
+        "INSERT INTO catalog_ingestions (id, organization_id, store_id, callback_url, status, next_attempt_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'pending', $5, $5, $5) RETURNING {COLUMNS}"
+    ))
+    .bind(Uuid::now_v7())
+    .bind(organization_id)
+    .bind(store_id)
+    .bind(url)
+    .bind(now)
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<IngestionRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM catalog_ingestions WHERE id = $1 AND organization_id = $2"))
+        .bind(id)
+        .bind(organization_id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Claims the next due pull for `lease`: pending ones, and fetching ones whose worker died.
+/// SKIP LOCKED lets any number of instances poll the same table without blocking each other.
+pub async fn claim_next(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+) -> sqlx::Result<Option<IngestionRow>> {
+    sqlx::query_as(&format!(
+        "UPDATE catalog_ingestions SET status = 'fetching', attempts = attempts + 1, locked_until = $2, updated_at = $1
+         WHERE id = (
+             SELECT id FROM catalog_ingestions
+             WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'fetching' AND locked_until <= $1)
+             ORDER BY next_attempt_at
+             FOR UPDATE SKIP LOCKED
+             LIMIT 1)
+         RETURNING {COLUMNS}"
+    ))
+    .bind(now)
+    .bind(now + lease)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn retry_later(
+    pool: &PgPool,
+    id: Uuid,
+    at: DateTime<Utc>,
+    error: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE catalog_ingestions SET status = 'pending', next_attempt_at = $2, locked_until = NULL, last_error = $3, updated_at = $4
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(at)
+    .bind(error)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+pub async fn fail(
+    pool: &PgPool,
+    id: Uuid,
+    error: &str,
+    problems: Vec<Problem>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE catalog_ingestions SET status = 'failed', locked_until = NULL, last_error = $2, errors = $3,
+             updated_at = $4, completed_at = $4
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(Json(problems))
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+pub async fn succeed(
+    conn: &mut sqlx::PgConnection,
+    id: Uuid,
+    catalog_set_id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE catalog_ingestions SET status = 'succeeded', locked_until = NULL, last_error = NULL, errors = '[]',
+             catalog_set_id = $2, updated_at = $3, completed_at = $3
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(catalog_set_id)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

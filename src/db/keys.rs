@@ -1,0 +1,126 @@
+//! Organisations and their API keys.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgPool};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Organization {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+}
+
+/// What authentication needs to know about a presented key.
+#[derive(Debug, Clone, FromRow)]
+pub struct KeyOwner {
+    pub key_id: Uuid,
+    pub organization_id: Uuid,
+    pub organization_kind: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct KeyListing {
+    pub prefix: String,
+    pub organization: String,
+    pub kind: String,
+    pub label: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct KeyRecord {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Returns the organisation with this name, creating it with `kind` if it does not exist.
+pub async fn find_or_create_org(pool: &PgPool, name: &str, kind: &str) -> sqlx::Result<Organization> {
+    sqlx::query("INSERT INTO organizations (id, name, kind) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
+        .bind(Uuid::now_v7())
+        .bind(name)
+        .bind(kind)
+        .execute(pool)
+        .await?;
+    sqlx::query_as("SELECT id, name, kind FROM organizations WHERE name = $1").bind(name).fetch_one(pool).await
+}
+
+pub async fn insert_key(
+    pool: &PgPool,
+    organization_id: Uuid,
+    prefix: &str,
+    hash: &[u8],
+    label: Option<&str>,
+    expires_at: Option<DateTime<Utc>>,
+) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO api_keys (id, organization_id, prefix, key_hash, label, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(organization_id)
+    .bind(prefix)
+    .bind(hash)
+    .bind(label)
+    .bind(expires_at)
+    .execute(pool)
+    .await?;
+    Ok(id)
+}
+
+pub async fn find_owner_by_hash(pool: &PgPool, hash: &[u8]) -> sqlx::Result<Option<KeyOwner>> {
+    sqlx::query_as(
+        "SELECT k.id AS key_id, k.organization_id, o.kind AS organization_kind, k.expires_at, k.revoked_at
+         FROM api_keys k JOIN organizations o ON o.id = k.organization_id
+         WHERE k.key_hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn find_by_prefix(pool: &PgPool, prefix: &str) -> sqlx::Result<Option<KeyRecord>> {
+    sqlx::query_as("SELECT id, organization_id, expires_at, revoked_at FROM api_keys WHERE prefix = $1")
+        .bind(prefix)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn revoke(pool: &PgPool, prefix: &str, at: DateTime<Utc>) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE prefix = $1 AND revoked_at IS NULL")
+        .bind(prefix)
+        .bind(at)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Makes the old key expire at `old_expires_at` (unless it already expires sooner) and records
+/// its successor.
+pub async fn retire_for_roll(pool: &PgPool, old: Uuid, new: Uuid, old_expires_at: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE api_keys SET replaced_by = $2, expires_at = LEAST(COALESCE(expires_at, $3), $3) WHERE id = $1")
+        .bind(old)
+        .bind(new)
+        .bind(old_expires_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn list(pool: &PgPool, organization: Option<&str>) -> sqlx::Result<Vec<KeyListing>> {
+    sqlx::query_as(
+        "SELECT k.prefix, o.name AS organization, o.kind, k.label, k.created_at, k.expires_at, k.revoked_at
+         FROM api_keys k JOIN organizations o ON o.id = k.organization_id
+         WHERE $1::text IS NULL OR o.name = $1
+         ORDER BY o.name, k.created_at",
+    )
+    .bind(organization)
+    .fetch_all(pool)
+    .await
+}

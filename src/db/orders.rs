@@ -1,0 +1,369 @@
+//! Orders, their payment authorisations and the events they emit.
+
+use crate::domain::order::{Amounts, Cart, Customer, Delivery, HistoryEntry, PaymentMethod};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use sqlx::types::Json;
+use sqlx::{FromRow, PgConnection, PgPool};
+use uuid::Uuid;
+
+/// An order about to ask for payment.
+pub struct NewOrder {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub partner_user_id: Option<String>,
+    pub store_id: Uuid,
+    pub store_organization_id: Uuid,
+    pub catalog_set_id: Uuid,
+    pub token_hash: Vec<u8>,
+    pub idempotency_key: Uuid,
+    pub fulfillment_type: String,
+    pub cart: Cart,
+    pub delivery: Option<Delivery>,
+    pub customer: Customer,
+    pub payment_method: PaymentMethod,
+    pub amounts: Amounts,
+    pub estimated_ready_at: Option<DateTime<Utc>>,
+    pub processor: &'static str,
+    pub processor_key: String,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct OrderRow {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub partner_user_id: Option<String>,
+    pub store_id: Uuid,
+    pub store_organization_id: Uuid,
+    pub placement: String,
+    pub state: String,
+    pub status: String,
+    pub fulfillment_type: String,
+    pub cart: Json<Cart>,
+    pub delivery: Option<Json<Delivery>>,
+    pub customer: Json<Customer>,
+    pub payment_method: Json<PaymentMethod>,
+    pub amounts: Json<Amounts>,
+    pub total: Decimal,
+    pub currency: String,
+    pub estimated_ready_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub placed_at: Option<DateTime<Utc>>,
+    pub payment_state: String,
+    pub processor_key: String,
+    pub cancel_reason: Option<String>,
+}
+
+const ORDER_COLUMNS: &str = "o.id, o.organization_id, o.partner_user_id, o.store_id, o.store_organization_id,
+    o.placement, o.state, o.status, o.fulfillment_type, o.cart, o.delivery, o.customer, o.payment_method, o.amounts,
+    o.total, o.currency, o.estimated_ready_at, o.version, o.placed_at, p.state AS payment_state, p.processor_key,
+    o.cancel_reason";
+
+/// Inserts the order and its pending authorisation. A second live order for the same token
+/// breaks `orders_one_per_token`.
+pub async fn insert(conn: &mut PgConnection, order: &NewOrder, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO orders (id, organization_id, partner_user_id, store_id, store_organization_id, catalog_set_id,
+                             token_hash, idempotency_key, placement, fulfillment_type, cart, delivery, customer,
+                             payment_method, amounts, total, currency, estimated_ready_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'awaiting_payment', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
+    )
+    .bind(order.id)
+    .bind(order.organization_id)
+    .bind(&order.partner_user_id)
+    .bind(order.store_id)
+    .bind(order.store_organization_id)
+    .bind(order.catalog_set_id)
+    .bind(&order.token_hash)
+    .bind(order.idempotency_key)
+    .bind(&order.fulfillment_type)
+    .bind(Json(&order.cart))
+    .bind(order.delivery.as_ref().map(Json))
+    .bind(Json(&order.customer))
+    .bind(Json(&order.payment_method))
+    .bind(Json(&order.amounts))
+    .bind(order.amounts.total)
+    .bind(&order.amounts.currency)
+    .bind(order.estimated_ready_at)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO payment_authorizations (order_id, processor, processor_key, amount, currency, state,
+                                             created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)",
+    )
+    .bind(order.id)
+    .bind(order.processor)
+    .bind(&order.processor_key)
+    .bind(order.amounts.total)
+    .bind(&order.amounts.currency)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<OrderRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {ORDER_COLUMNS} FROM orders o JOIN payment_authorizations p ON p.order_id = o.id WHERE o.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The payment was authorised: the order is placed and visible.
+pub async fn mark_placed(
+    conn: &mut PgConnection,
+    id: Uuid,
+    processor_reference: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE orders SET placement = 'placed', placed_at = $2, updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE payment_authorizations SET state = 'authorized', processor_reference = $2, updated_at = $3
+         WHERE order_id = $1",
+    )
+    .bind(id)
+    .bind(processor_reference)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The order will not be placed: its payment was declined, or it was abandoned and its
+/// authorisation voided.
+pub async fn mark_failed(
+    conn: &mut PgConnection,
+    id: Uuid,
+    payment_state: &str,
+    failure: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE orders SET placement = 'failed', updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE payment_authorizations SET state = $2, failure = $3, updated_at = $4 WHERE order_id = $1")
+        .bind(id)
+        .bind(payment_state)
+        .bind(failure)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub struct NewEvent {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub event_type: &'static str,
+    pub order_id: Uuid,
+    pub payload: Value,
+}
+
+/// Writes an event and, in the same statement, one delivery for each of the organisation's
+/// endpoints that subscribe to its type: an event is never written without them. (A disabled
+/// endpoint's deliveries wait until it is enabled again.)
+pub async fn insert_event(conn: &mut PgConnection, event: &NewEvent, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query(
+        "WITH event AS (
+             INSERT INTO outbox_events (id, organization_id, event_type, order_id, payload, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id)
+         INSERT INTO webhook_deliveries (id, event_id, endpoint_id, state, next_attempt_at, created_at)
+         SELECT gen_random_uuid(), event.id, e.id, 'pending', $6, $6
+         FROM event, webhook_endpoints e
+         WHERE e.organization_id = $2 AND $3 = ANY(e.event_types)",
+    )
+    .bind(event.id)
+    .bind(event.organization_id)
+    .bind(event.event_type)
+    .bind(event.order_id)
+    .bind(Json(&event.payload))
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// A partner's placed orders, newest first (for a session, only its user's).
+pub async fn list_placed(
+    pool: &PgPool,
+    organization_id: Uuid,
+    partner_user_id: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<OrderRow>, i64)> {
+    let filter = "o.organization_id = $1 AND o.placement = 'placed' AND ($2::text IS NULL OR o.partner_user_id = $2)";
+    let rows = sqlx::query_as(&format!(
+        "SELECT {ORDER_COLUMNS} FROM orders o JOIN payment_authorizations p ON p.order_id = o.id
+         WHERE {filter} ORDER BY o.placed_at DESC, o.id DESC LIMIT $3 OFFSET $4"
+    ))
+    .bind(organization_id)
+    .bind(partner_user_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let total = sqlx::query_scalar(&format!("SELECT count(*) FROM orders o WHERE {filter}"))
+        .bind(organization_id)
+        .bind(partner_user_id)
+        .fetch_one(pool)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Reads a placed order and locks it for the rest of the transaction, so that changes to one
+/// order are applied one after another.
+pub async fn lock_placed(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<OrderRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {ORDER_COLUMNS} FROM orders o JOIN payment_authorizations p ON p.order_id = o.id
+         WHERE o.id = $1 AND o.placement = 'placed' FOR UPDATE OF o"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A new version of an order's state, status and estimate.
+pub struct Change<'a> {
+    pub id: Uuid,
+    pub version: i64,
+    pub state: &'a str,
+    pub status: &'a str,
+    pub estimated_ready_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<&'a str>,
+}
+
+pub async fn apply_change(conn: &mut PgConnection, change: &Change<'_>, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE orders SET state = $3, status = $4, estimated_ready_at = $5,
+             cancel_reason = coalesce($6, cancel_reason), version = $2, updated_at = $7,
+             closed_at = CASE WHEN $3 <> 'open' THEN coalesce(closed_at, $7) END
+         WHERE id = $1",
+    )
+    .bind(change.id)
+    .bind(change.version)
+    .bind(change.state)
+    .bind(change.status)
+    .bind(change.estimated_ready_at)
+    .bind(change.cancel_reason)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn insert_history(conn: &mut PgConnection, order_id: Uuid, entry: &HistoryEntry) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO order_history (order_id, version, state, status, payment_state, changed_by, changed_at, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(order_id)
+    .bind(entry.version)
+    .bind(&entry.state)
+    .bind(&entry.status)
+    .bind(&entry.payment_state)
+    .bind(&entry.changed_by)
+    .bind(entry.changed_at)
+    .bind(&entry.note)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+#[derive(FromRow)]
+struct HistoryRow {
+    order_id: Uuid,
+    version: i64,
+    state: String,
+    status: String,
+    payment_state: String,
+    changed_by: String,
+    changed_at: DateTime<Utc>,
+    note: Option<String>,
+}
+
+/// The history of each of `ids`, oldest version first.
+pub async fn history<'e>(executor: impl sqlx::PgExecutor<'e>, ids: &[Uuid]) -> sqlx::Result<Vec<(Uuid, HistoryEntry)>> {
+    let rows: Vec<HistoryRow> = sqlx::query_as(
+        "SELECT order_id, version, state, status, payment_state, changed_by, changed_at, note
+         FROM order_history WHERE order_id = ANY($1) ORDER BY order_id, version",
+    )
+    .bind(ids)
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let entry = HistoryEntry {
+                version: r.version,
+                state: r.state,
+                status: r.status,
+                payment_state: r.payment_state,
+                changed_by: r.changed_by,
+                changed_at: r.changed_at,
+                note: r.note,
+            };
+            (r.order_id, entry)
+        })
+        .collect())
+}
+
+/// Moves the payment from `from` to `to`; `false` when it was not in `from` (someone else
+/// settled it first).
+pub async fn settle_payment(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    from: &str,
+    to: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("UPDATE payment_authorizations SET state = $3, updated_at = $4 WHERE order_id = $1 AND state = $2")
+            .bind(order_id)
+            .bind(from)
+            .bind(to)
+            .bind(now)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Closed orders whose money has not followed yet.
+pub async fn unsettled(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar("SELECT id FROM orders WHERE state <> 'open' AND settled_at IS NULL ORDER BY closed_at LIMIT $1")
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+}
+
+/// Takes a closed order off the keeper's work list.
+pub async fn mark_settled<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE orders SET settled_at = $2 WHERE id = $1 AND settled_at IS NULL")
+        .bind(id)
+        .bind(now)
+        .execute(executor)
+        .await
+        .map(|_| ())
+}
+
+/// Placed orders still pending that were placed before `before`.
+pub async fn unconfirmed_since(pool: &PgPool, before: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM orders WHERE placement = 'placed' AND state = 'open' AND status = 'pending' AND placed_at < $1
+         ORDER BY placed_at LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

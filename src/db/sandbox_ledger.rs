@@ -1,0 +1,60 @@
+//! The built-in sandbox processor's ledger (it stands in for an external processor's own
+//! database, so it outlives our process as a real one would).
+
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+
+/// Records `outcome` under `key` unless the key was seen before (then only counts the request);
+/// returns what the key holds.
+pub async fn record(
+    pool: &PgPool,
+    key: &str,
+    reference: &str,
+    amount: Decimal,
+    currency: &str,
+    outcome: &str,
+) -> sqlx::Result<(String, String)> {
+    sqlx::query_as(
+        "INSERT INTO sandbox_processor_ledger (idempotency_key, reference, amount, currency, outcome)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (idempotency_key) DO UPDATE
+             SET requests = sandbox_processor_ledger.requests + 1, updated_at = now()
+         RETURNING reference, outcome",
+    )
+    .bind(key)
+    .bind(reference)
+    .bind(amount)
+    .bind(currency)
+    .bind(outcome)
+    .fetch_one(pool)
+    .await
+}
+
+/// Voids whatever `key` holds, and leaves a tombstone when it holds nothing yet: an
+/// authorisation asked for later under a voided key is never approved.
+pub async fn void(pool: &PgPool, key: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO sandbox_processor_ledger (idempotency_key, reference, amount, currency, outcome)
+         VALUES ($1, 'void', 0, '', 'voided')
+         ON CONFLICT (idempotency_key) DO UPDATE SET outcome = 'voided', updated_at = now()
+         WHERE sandbox_processor_ledger.outcome = 'approved'",
+    )
+    .bind(key)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// Moves `key` from outcome `from` to `to` (capture: approved → captured; refund: captured →
+/// refunded); a no-op in any other outcome, so repeating it is safe.
+pub async fn advance(pool: &PgPool, key: &str, from: &str, to: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE sandbox_processor_ledger SET outcome = $3, updated_at = now() WHERE idempotency_key = $1 AND outcome = $2",
+    )
+    .bind(key)
+    .bind(from)
+    .bind(to)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}

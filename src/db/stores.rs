@@ -1,0 +1,251 @@
+//! Stores: upsert, reads, pause state and discovery.
+
+use crate::domain::store::{PauseState, StoreDetails, StoreStatus};
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::{FromRow, PgConnection, PgPool};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct StoreRow {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub details: Json<StoreDetails>,
+    pub status: String,
+    pub pause_reason: Option<String>,
+    pub resume_at: Option<DateTime<Utc>>,
+    pub catalog_set_id: Option<Uuid>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl StoreRow {
+    pub fn pause_state(&self) -> PauseState {
+        PauseState {
+            status: StoreStatus::parse(&self.status).unwrap_or(StoreStatus::Paused),
+            reason: self.pause_reason.clone(),
+            resume_at: self.resume_at,
+        }
+    }
+}
+
+const STORE_COLUMNS: &str = "s.id, s.organization_id, s.details, s.status, s.pause_reason, s.resume_at,
+    c.id AS catalog_set_id, s.version, s.created_at, s.updated_at";
+
+/// Inserts or replaces a store's description. `None` when the id belongs to another
+/// organisation (the caller answers 404, as for any store it cannot see).
+pub async fn upsert(
+    pool: &PgPool,
+    organization_id: Uuid,
+    id: Uuid,
+    details: &StoreDetails,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<(StoreRow, bool)>> {
+    let mut tx = pool.begin().await?;
+    let created: Option<bool> = sqlx::query_scalar(
+        "INSERT INTO stores (id, organization_id, details, latitude, longitude, delivery_allowed, pickup_allowed,
+                             delivery_radius_km, search_text, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+         ON CONFLICT (id) DO UPDATE SET
+             details = EXCLUDED.details, latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
+             delivery_allowed = EXCLUDED.delivery_allowed, pickup_allowed = EXCLUDED.pickup_allowed,
+             delivery_radius_km = EXCLUDED.delivery_radius_km, search_text = EXCLUDED.search_text,
+             version = stores.version + 1, updated_at = EXCLUDED.updated_at
+         WHERE stores.organization_id = EXCLUDED.organization_id
+         RETURNING (xmax = 0)",
+    )
+    .bind(id)
+    .bind(organization_id)
+    .bind(Json(details))
+    .bind(details.address.latitude)
+    .bind(details.address.longitude)
+    .bind(details.delivery_allowed)
+    .bind(details.pickup_allowed)
+    .bind(f64::try_from(details.delivery_radius_km).unwrap_or(0.0))
+    .bind(details.search_text())
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(created) = created else { return Ok(None) };
+    let row = fetch_in(&mut tx, organization_id, id).await?.expect("row just written");
+    tx.commit().await?;
+    Ok(Some((row, created)))
+}
+
+async fn fetch_in(conn: &mut PgConnection, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<StoreRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {STORE_COLUMNS} FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id
+         WHERE s.id = $1 AND s.organization_id = $2"
+    ))
+    .bind(id)
+    .bind(organization_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A store as its owner sees it; `None` for an unknown id or another organisation's store.
+pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<StoreRow>> {
+    let mut conn = pool.acquire().await?;
+    fetch_in(&mut conn, organization_id, id).await
+}
+
+/// Locks an owned store row for the rest of the transaction, serialising writers of one store,
+/// and returns its description.
+pub async fn lock_owned(
+    conn: &mut PgConnection,
+    organization_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<StoreDetails>> {
+    let found: Option<Json<StoreDetails>> =
+        sqlx::query_scalar("SELECT details FROM stores WHERE id = $1 AND organization_id = $2 FOR UPDATE")
+            .bind(id)
+            .bind(organization_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(found.map(|details| details.0))
+}
+
+/// Any store, as a distribution partner sees it.
+pub async fn get<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<StoreRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {STORE_COLUMNS} FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id WHERE s.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(executor)
+    .await
+}
+
+pub async fn list_owned(
+    pool: &PgPool,
+    organization_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<StoreRow>, i64)> {
+    let rows = sqlx::query_as(&format!(
+        "SELECT {STORE_COLUMNS} FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id
+         WHERE s.organization_id = $1 ORDER BY s.id LIMIT $2 OFFSET $3"
+    ))
+    .bind(organization_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let total = sqlx::query_scalar("SELECT count(*) FROM stores WHERE organization_id = $1")
+        .bind(organization_id)
+        .fetch_one(pool)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn set_pause(
+    pool: &PgPool,
+    organization_id: Uuid,
+    id: Uuid,
+    state: &PauseState,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<StoreRow>> {
+    let mut tx = pool.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE stores SET status = $3, pause_reason = $4, resume_at = $5, version = version + 1, updated_at = $6
+         WHERE id = $1 AND organization_id = $2",
+    )
+    .bind(id)
+    .bind(organization_id)
+    .bind(state.status.as_str())
+    .bind(&state.reason)
+    .bind(state.resume_at)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let row = fetch_in(&mut tx, organization_id, id).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Brings back online every store whose pause has run out; returns how many.
+pub async fn resume_due(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE stores SET status = 'online', pause_reason = NULL, resume_at = NULL, version = version + 1, updated_at = $1
+         WHERE status = 'paused' AND resume_at IS NOT NULL AND resume_at <= $1",
+    )
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// A discovery query, already checked.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    pub near: Option<(f64, f64)>,
+    pub radius_km: f64,
+    /// `Some(true)` for delivery, `Some(false)` for pickup.
+    pub delivery: Option<bool>,
+    /// Lower-case text to find in names, cuisines and menus.
+    pub text: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct DiscoveredStore {
+    #[sqlx(flatten)]
+    pub store: StoreRow,
+    pub distance_km: Option<f64>,
+}
+
+/// Stores with a live menu matching the query, nearest first then by id (a stable order for
+/// pagination), and how many match in all.
+pub async fn discover(pool: &PgPool, query: &Discovery) -> sqlx::Result<(Vec<DiscoveredStore>, i64)> {
+    // Haversine in SQL (the same formula as domain::geo); fine for the thousands of stores one
+    // region holds. A PostGIS index would replace it at a larger scale.
+    let filtered = format!(
+        "WITH candidates AS (
+            SELECT {STORE_COLUMNS},
+                   CASE WHEN $1::float8 IS NULL THEN NULL ELSE
+                       2 * 6371.0088 * asin(least(1, sqrt(
+                           power(sin(radians(s.latitude - $1) / 2), 2) +
+                           cos(radians($1)) * cos(radians(s.latitude)) * power(sin(radians(s.longitude - $2) / 2), 2))))
+                   END AS distance_km,
+                   s.delivery_radius_km, s.delivery_allowed, s.pickup_allowed,
+                   s.search_text || ' ' || c.search_text AS text
+            FROM stores s JOIN catalog_sets c ON c.store_id = s.id
+         )
+         SELECT * FROM candidates
+         WHERE (distance_km IS NULL OR distance_km <= $3)
+           AND ($4::boolean IS NULL
+                OR ($4 AND delivery_allowed AND (distance_km IS NULL OR distance_km <= delivery_radius_km))
+                OR (NOT $4 AND pickup_allowed))
+           AND ($5::text IS NULL OR text LIKE '%' || $5 || '%' ESCAPE '\\')"
+    );
+    let (lat, lon) = query.near.unzip();
+    let pattern = query.text.as_deref().map(escape_like);
+    let rows: Vec<DiscoveredStore> =
+        sqlx::query_as(&format!("{filtered} ORDER BY distance_km NULLS LAST, id LIMIT $6 OFFSET $7"))
+            .bind(lat)
+            .bind(lon)
+            .bind(query.radius_km)
+            .bind(query.delivery)
+            .bind(&pattern)
+            .bind(query.limit)
+            .bind(query.offset)
+            .fetch_all(pool)
+            .await?;
+    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM ({filtered}) matching"))
+        .bind(lat)
+        .bind(lon)
+        .bind(query.radius_km)
+        .bind(query.delivery)
+        .bind(&pattern)
+        .fetch_one(pool)
+        .await?;
+    Ok((rows, total))
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

@@ -1,0 +1,57 @@
+//! The `Idempotency-Key` header and the request fingerprint it is bound to.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyProblem {
+    Missing,
+    Invalid,
+}
+
+/// A UUID v4, bare or as a quoted string (the IETF draft's header is a structured-field string).
+pub fn parse_key(header: Option<&str>) -> Result<Uuid, KeyProblem> {
+    let raw = header.map(str::trim).filter(|v| !v.is_empty()).ok_or(KeyProblem::Missing)?;
+    let unquoted = raw.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(raw);
+    let key = Uuid::try_parse(unquoted).map_err(|_| KeyProblem::Invalid)?;
+    if key.get_version_num() != 4 {
+        return Err(KeyProblem::Invalid);
+    }
+    Ok(key)
+}
+
+/// SHA-256 of the body in canonical form: object keys sorted, no insignificant white space, so
+/// the same request re-sent by another client library has the same fingerprint. (serde_json's
+/// map is ordered by key, so its compact serialisation is canonical.)
+pub fn fingerprint(body: &Value) -> Vec<u8> {
+    Sha256::digest(body.to_string().as_bytes()).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_are_uuid_v4_bare_or_quoted() {
+        let key = "2f1d3a4e-8b6c-4d2e-9f10-1a2b3c4d5e6f";
+        assert_eq!(parse_key(Some(key)).unwrap().to_string(), key);
+        assert_eq!(parse_key(Some(&format!("\"{key}\""))).unwrap().to_string(), key);
+        assert_eq!(parse_key(None), Err(KeyProblem::Missing));
+        assert_eq!(parse_key(Some("  ")), Err(KeyProblem::Missing));
+        assert_eq!(parse_key(Some("order-42")), Err(KeyProblem::Invalid));
+        assert_eq!(parse_key(Some("\"order-42")), Err(KeyProblem::Invalid));
+        // A UUID, but v7: not what the contract asks for.
+        assert_eq!(parse_key(Some("0195a1b0-0000-7000-8000-000000000001")), Err(KeyProblem::Invalid));
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_key_order_and_white_space_but_not_values() {
+        let a: Value = serde_json::from_str(r#"{"b": 1, "a": {"y": [1, 2], "x": "s"}}"#).unwrap();
+        let b: Value = serde_json::from_str("{\"a\":{\"x\":\"s\",\"y\":[1,2]},\n \"b\":1}").unwrap();
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        assert_ne!(fingerprint(&a), fingerprint(&json!({"b": 2, "a": {"y": [1, 2], "x": "s"}})));
+        assert_ne!(fingerprint(&a), fingerprint(&json!({"b": 1, "a": {"y": [2, 1], "x": "s"}})));
+    }
+}

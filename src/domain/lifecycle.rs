@@ -1,0 +1,209 @@
+//! The order state machine (seed 003): `status` moves forward through pending → confirmed →
+//! preparing → ready → inTransit (delivery orders only; steps may be skipped), and `state`
+//! closes the order as `completed`, or `cancelled` with a reason, from any open status. A
+//! repeated update changes nothing; a closed order changes no more. Pure.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Status {
+    Pending,
+    Confirmed,
+    Preparing,
+    Ready,
+    InTransit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum State {
+    Open,
+    Completed,
+    Cancelled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Confirmed => "confirmed",
+            Status::Preparing => "preparing",
+            Status::Ready => "ready",
+            Status::InTransit => "inTransit",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        [Status::Pending, Status::Confirmed, Status::Preparing, Status::Ready, Status::InTransit]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Open => "open",
+            State::Completed => "completed",
+            State::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<State> {
+        [State::Open, State::Completed, State::Cancelled].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// Where an order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub state: State,
+    pub status: Status,
+    pub delivery: bool,
+}
+
+/// What a commerce partner asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Update {
+    pub state: Option<State>,
+    pub status: Option<Status>,
+    pub cancel_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The order is completed or cancelled.
+    Closed(State),
+    /// Backward, or not possible for this order.
+    Transition(String),
+    /// The update itself is wrong, whatever the order's position.
+    Input { path: &'static str, message: String },
+}
+
+/// The order's position after `update`; equal to `current` when it changes nothing.
+pub fn apply(current: Progress, update: &Update) -> Result<Progress, Refusal> {
+    if update.status == Some(Status::Pending) {
+        return Err(Refusal::Input {
+            path: "$.status",
+            message: "pending is set by Marketfront when the order is placed; send confirmed or later".into(),
+        });
+    }
+    let reason = update.cancel_reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    if update.state == Some(State::Cancelled) && reason.is_none() {
+        return Err(Refusal::Input { path: "$.cancelReason", message: "cancelReason is required to cancel".into() });
+    }
+    if update.state.is_none() && update.status.is_none() && update.cancel_reason.is_some() {
+        return Err(Refusal::Input { path: "$.state", message: "cancelReason goes with state: cancelled".into() });
+    }
+    if current.state != State::Open {
+        // Saying again what happened is harmless (a retried request); anything else is not.
+        let repeat =
+            update.state.is_none_or(|s| s == current.state) && update.status.is_none_or(|s| s == current.status);
+        return if repeat && update.state.is_some() { Ok(current) } else { Err(Refusal::Closed(current.state)) };
+    }
+    let mut next = current;
+    if let Some(status) = update.status {
+        if status == Status::InTransit && !current.delivery {
+            return Err(Refusal::Transition("inTransit is only for delivery orders".into()));
+        }
+        if status < current.status {
+            return Err(Refusal::Transition(format!(
+                "the order is already {}; status only moves forward",
+                current.status.as_str()
+            )));
+        }
+        next.status = status;
+    }
+    if let Some(state) = update.state {
+        next.state = state;
+    }
+    Ok(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use State::*;
+    use Status::*;
+
+    fn at(state: State, status: Status) -> Progress {
+        Progress { state, status, delivery: true }
+    }
+
+    fn update(state: Option<State>, status: Option<Status>, reason: Option<&str>) -> Update {
+        Update { state, status, cancel_reason: reason.map(String::from) }
+    }
+
+    #[test]
+    fn the_whole_state_machine() {
+        enum Expect {
+            To(State, Status),
+            Same,
+            Closed,
+            Transition,
+            Input(&'static str),
+        }
+        use Expect::*;
+        let table: Vec<(Progress, Update, Expect)> = vec![
+            // Forward, one step or several.
+            (at(Open, Pending), update(None, Some(Confirmed), None), To(Open, Confirmed)),
+            (at(Open, Confirmed), update(None, Some(Preparing), None), To(Open, Preparing)),
+            (at(Open, Preparing), update(None, Some(Ready), None), To(Open, Ready)),
+            (at(Open, Ready), update(None, Some(InTransit), None), To(Open, InTransit)),
+            (at(Open, Pending), update(None, Some(Ready), None), To(Open, Ready)),
+            // Repeats change nothing.
+            (at(Open, Preparing), update(None, Some(Preparing), None), Same),
+            (at(Open, Preparing), update(Some(Open), None, None), Same),
+            // Backward, and the server's own status.
+            (at(Open, Ready), update(None, Some(Confirmed), None), Transition),
+            (at(Open, InTransit), update(None, Some(Ready), None), Transition),
+            (at(Open, Confirmed), update(None, Some(Pending), None), Input("$.status")),
+            // Closing from any open status, with a status on the way.
+            (at(Open, Pending), update(Some(Completed), None, None), To(Completed, Pending)),
+            (at(Open, Ready), update(Some(Completed), Some(InTransit), None), To(Completed, InTransit)),
+            (at(Open, Pending), update(Some(Cancelled), None, Some("out of dough")), To(Cancelled, Pending)),
+            (at(Open, InTransit), update(Some(Cancelled), None, Some("driver crashed")), To(Cancelled, InTransit)),
+            (at(Open, Ready), update(Some(Cancelled), None, None), Input("$.cancelReason")),
+            (at(Open, Ready), update(Some(Cancelled), None, Some("  ")), Input("$.cancelReason")),
+            (at(Open, Ready), update(None, None, Some("why")), Input("$.state")),
+            (at(Open, Ready), update(Some(Completed), Some(Confirmed), None), Transition),
+            // Closed is closed; saying so again is fine.
+            (at(Completed, Ready), update(Some(Completed), None, None), Same),
+            (at(Cancelled, Ready), update(Some(Cancelled), None, Some("again")), Same),
+            (at(Completed, Ready), update(Some(Cancelled), None, Some("late")), Closed),
+            (at(Completed, Ready), update(None, Some(InTransit), None), Closed),
+            (at(Cancelled, Pending), update(Some(Open), None, None), Closed),
+            (at(Completed, Ready), update(None, Some(Ready), None), Closed),
+        ];
+        for (i, (current, change, expect)) in table.into_iter().enumerate() {
+            let got = apply(current, &change);
+            match expect {
+                To(state, status) => assert_eq!(got, Ok(Progress { state, status, ..current }), "row {i}"),
+                Same => assert_eq!(got, Ok(current), "row {i}"),
+                Closed => assert_eq!(got, Err(Refusal::Closed(current.state)), "row {i}"),
+                Transition => assert!(matches!(got, Err(Refusal::Transition(_))), "row {i}: {got:?}"),
+                Input(path) => {
+                    assert!(matches!(got, Err(Refusal::Input { path: p, .. }) if p == path), "row {i}: {got:?}")
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn in_transit_is_for_delivery_orders_only() {
+        let pickup = Progress { state: Open, status: Ready, delivery: false };
+        assert!(matches!(apply(pickup, &update(None, Some(InTransit), None)), Err(Refusal::Transition(_))));
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for status in [Pending, Confirmed, Preparing, Ready, InTransit] {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
+        for state in [Open, Completed, Cancelled] {
+            assert_eq!(State::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(Status::parse("in_transit"), None);
+    }
+}

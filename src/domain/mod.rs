@@ -1,0 +1,17 @@
+//! Pure business rules: no I/O, no database, no HTTP. Everything here is unit-tested directly.
+
+pub mod availability;
+pub mod catalog;
+pub mod error_code;
+pub mod geo;
+pub mod idempotency;
+pub mod lifecycle;
+pub mod money;
+pub mod order;
+pub mod placement;
+pub mod pricing;
+pub mod problem;
+pub mod rules;
+pub mod snapshot;
+pub mod store;
+pub mod webhooks;

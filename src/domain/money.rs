@@ -1,0 +1,50 @@
+//! Money rules: amounts are `Decimal`, never floats, in a currency's minor-unit scale.
+
+use super::problem::Problem;
+use rust_decimal::Decimal;
+
+/// The number of minor-unit digits of an ISO 4217 currency (2 for USD, 0 for JPY), or `None`
+/// for a code that is unknown or has no minor unit defined (e.g. XAU).
+pub fn currency_exponent(code: &str) -> Option<u32> {
+    let currency = iso_currency::Currency::from_code(code)?;
+    currency.exponent().map(u32::from)
+}
+
+/// Checks a non-negative amount expressed in a currency with `exponent` decimals.
+pub fn check_amount(value: Decimal, exponent: u32, path: &str, problems: &mut Vec<Problem>) {
+    if value.is_sign_negative() && !value.is_zero() {
+        problems.push(Problem::at("NEGATIVE_AMOUNT", path, format!("must not be negative, got {value}")));
+    } else if value.normalize().scale() > exponent {
+        problems.push(Problem::at(
+            "INVALID_PRECISION",
+            path,
+            format!("has more than {exponent} decimal places for this currency, got {value}"),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn exponents_come_from_iso_4217() {
+        assert_eq!(currency_exponent("USD"), Some(2));
+        assert_eq!(currency_exponent("JPY"), Some(0));
+        assert_eq!(currency_exponent("KWD"), Some(3));
+        assert_eq!(currency_exponent("XYZ"), None);
+    }
+
+    #[test]
+    fn amounts_are_checked_for_sign_and_scale() {
+        let mut problems = Vec::new();
+        check_amount(dec!(12.50), 2, "$.a", &mut problems);
+        check_amount(dec!(12.500), 2, "$.b", &mut problems);
+        assert!(problems.is_empty(), "trailing zeros are fine: {problems:?}");
+        check_amount(dec!(-1), 2, "$.c", &mut problems);
+        check_amount(dec!(1.005), 2, "$.d", &mut problems);
+        let codes: Vec<_> = problems.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(codes, ["NEGATIVE_AMOUNT", "INVALID_PRECISION"]);
+    }
+}

@@ -1,0 +1,299 @@
+//! The ExternalOrder as partners send it to validate and place, and the amounts the server
+//! computes for it.
+
+use super::problem::Problem;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderRequest {
+    pub cart: Cart,
+    pub fulfillment_type: FulfillmentType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amounts: Option<AmountsInput>,
+    /// Used by place; kept as sent so validate can ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validated_order_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cart {
+    /// Strings, not UUIDs, so that an id that cannot exist is "not found" rather than malformed.
+    pub store_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_set_id: Option<String>,
+    #[serde(default)]
+    pub line_items: Vec<LineItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineItem {
+    pub line_item_id: String,
+    pub item_id: String,
+    pub quantity: i64,
+    #[serde(default)]
+    pub modifier_groups: Vec<ModifierSelection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModifierSelection {
+    pub modifier_group_id: String,
+    #[serde(default)]
+    pub selected_modifiers: Vec<SelectedModifier>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SelectedModifier {
+    pub item_id: String,
+    #[serde(default = "one")]
+    pub quantity: i64,
+    /// A modifier may have modifier groups of its own ("extra cheese" → "which cheese").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modifier_groups: Vec<ModifierSelection>,
+}
+
+fn one() -> i64 {
+    1
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FulfillmentType {
+    Pickup,
+    DeliveryByMerchant,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// What the partner may send in `amounts`: the tip (validate) and the total it showed (place).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AmountsInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tip: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<Decimal>,
+}
+
+/// One entry of a breakdown, e.g. `{type: "delivery", amount: 3.99}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Charge {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub amount: Decimal,
+}
+
+/// The server's price of an order. Invariants (checked by property tests):
+/// `total = subTotal + fees − promotions + taxes + adjustments + tip`, and each breakdown sums
+/// to its parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Amounts {
+    pub currency: String,
+    pub sub_total: Decimal,
+    pub fees: Decimal,
+    pub fees_breakdown: Vec<Charge>,
+    pub taxes: Decimal,
+    pub taxes_breakdown: Vec<Charge>,
+    /// A discount, as a positive number.
+    pub promotions: Decimal,
+    pub adjustments: Decimal,
+    pub tip: Decimal,
+    pub total: Decimal,
+}
+
+/// What a validatedOrderToken stands for: the order as validated and its price. Place checks the
+/// live store and menu against it and charges exactly what it re-prices to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PricedOrder {
+    pub cart: Cart,
+    pub fulfillment_type: FulfillmentType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+    pub amounts: Amounts,
+}
+
+/// The answer to validate: the order as sent, with the server's fields filled in.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidatedOrder {
+    pub cart: Cart,
+    pub fulfillment_type: FulfillmentType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
+    pub amounts: Option<Amounts>,
+    pub is_valid: bool,
+    pub errors: Vec<Problem>,
+    pub validated_order_token: Option<String>,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub estimated_ready_at: Option<DateTime<Utc>>,
+    /// Present only when there are errors, so a support agent can find the trace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}
+
+/// The body of place: the token, how to pay, who the customer is and the total the customer
+/// was shown. The cart, fulfilment and delivery may be sent again (the same ExternalOrder as
+/// validate); when they are, they must be what the token was issued for.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlaceRequest {
+    #[serde(default)]
+    pub cart: Option<Cart>,
+    #[serde(default)]
+    pub fulfillment_type: Option<FulfillmentType>,
+    #[serde(default)]
+    pub delivery: Option<Delivery>,
+    #[serde(default)]
+    pub customer: Option<Customer>,
+    #[serde(default)]
+    pub amounts: Option<AmountsInput>,
+    #[serde(default)]
+    pub payment: Option<PaymentInput>,
+    #[serde(default)]
+    pub validated_order_token: Option<String>,
+}
+
+/// `payment` as sent: exactly one member must be present.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentInput {
+    #[serde(default)]
+    pub card_on_file: Option<CardOnFileInput>,
+    #[serde(default)]
+    pub gett_payment: Option<Value>,
+    #[serde(default)]
+    pub saved_card: Option<SavedCardInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardOnFileInput {
+    #[serde(default)]
+    pub card_token: Option<String>,
+    #[serde(default)]
+    pub processor_type: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedCardInput {
+    #[serde(default)]
+    pub payment_id: Option<String>,
+}
+
+/// A checked payment method, as stored with the order (a card token is the partner's or
+/// processor's reference to a card, never card data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum PaymentMethod {
+    CardOnFile { card_token: String, processor_type: String },
+    GettPayment,
+    SavedCard { payment_id: String },
+}
+
+impl PaymentMethod {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PaymentMethod::CardOnFile { .. } => "cardOnFile",
+            PaymentMethod::GettPayment => "gettPayment",
+            PaymentMethod::SavedCard { .. } => "savedCard",
+        }
+    }
+}
+
+/// The payment summary shown on an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentSummary {
+    pub method: String,
+    /// `authorized`, later `captured` or `voided`.
+    pub state: String,
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+/// A placed order as partners read it: the ExternalOrder with the server's fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderView {
+    pub gett_order_id: uuid::Uuid,
+    pub cart: Cart,
+    pub fulfillment_type: FulfillmentType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+    pub customer: Customer,
+    pub amounts: Amounts,
+    pub payment: PaymentSummary,
+    pub is_valid: bool,
+    pub errors: Vec<Problem>,
+    pub state: String,
+    pub status: String,
+    pub version: i64,
+    pub placed_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_ready_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<String>,
+    /// Every version of the order, oldest first.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// One version of an order: what it was, who made it so, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub version: i64,
+    pub state: String,
+    pub status: String,
+    pub payment_state: String,
+    /// `marketfront`, or the commerce organisation's id.
+    pub changed_by: String,
+    pub changed_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}

@@ -1,0 +1,378 @@
+//! A store as its commerce partner describes it, its pause state, and the rules both must meet.
+
+use super::availability::{Schedule, WindowDto, parse_windows};
+use super::geo::valid_coordinates;
+use super::money::{check_amount, currency_exponent};
+use super::problem::Problem;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// The body of `PUT /v1/commerce/stores/{storeId}`, stored as given once it passes `validate`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreDetails {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    pub timezone: String,
+    pub address: Address,
+    /// Free-text tags ("pizza", "vegan") that discovery's text query matches.
+    #[serde(default)]
+    pub cuisines: Vec<String>,
+    /// ISO 4217; fees and minimum are in it, and the store's catalog set must use it.
+    #[serde(default = "usd")]
+    pub currency: String,
+    pub delivery_allowed: bool,
+    pub pickup_allowed: bool,
+    #[serde(default)]
+    pub minimum_order_amount: Decimal,
+    #[serde(default)]
+    pub delivery_fee: Decimal,
+    /// Fraction of the subtotal, e.g. `0.05`.
+    #[serde(default)]
+    pub service_fee_rate: Decimal,
+    /// Fraction of the taxable amount, e.g. `0.08875`.
+    #[serde(default)]
+    pub tax_rate: Decimal,
+    #[serde(default)]
+    pub delivery_radius_km: Decimal,
+    /// Postal codes delivered to, for delivery addresses sent without coordinates (the store's
+    /// own postal code always counts).
+    #[serde(default)]
+    pub delivery_postal_codes: Vec<String>,
+    /// Minutes from placing an order to its being ready (pickup or handed to the driver).
+    #[serde(default = "twenty")]
+    pub preparation_minutes: u32,
+    /// Opening hours; none means the store is always closed.
+    #[serde(default)]
+    pub availability: Vec<WindowDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    pub street: String,
+    pub city: String,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    pub country: String,
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+fn twenty() -> u32 {
+    20
+}
+
+fn usd() -> String {
+    "USD".to_string()
+}
+
+const MAX_DELIVERY_RADIUS_KM: i64 = 100;
+
+impl StoreDetails {
+    pub fn time_zone(&self) -> Option<Tz> {
+        self.timezone.parse().ok()
+    }
+
+    pub fn schedule(&self) -> Schedule {
+        Schedule::from_stored(&self.availability)
+    }
+
+    /// Writes every amount at the currency's minor-unit scale (15 → 15.00 for USD), so it is
+    /// stored and served the way DESIGN.md pins money on the wire. Call after `validate`.
+    pub fn normalise(&mut self) {
+        let exponent = currency_exponent(&self.currency).unwrap_or(2);
+        for amount in [&mut self.minimum_order_amount, &mut self.delivery_fee] {
+            amount.rescale(exponent);
+        }
+        self.service_fee_rate = self.service_fee_rate.normalize();
+        self.tax_rate = self.tax_rate.normalize();
+        self.delivery_radius_km = self.delivery_radius_km.normalize();
+    }
+
+    pub fn search_text(&self) -> String {
+        let mut words = vec![self.name.clone()];
+        words.extend(self.cuisines.iter().cloned());
+        words.join(" ").to_lowercase()
+    }
+}
+
+/// Every problem with a store description, each with its JSONPath.
+pub fn validate(store: &StoreDetails) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let blank = |text: &str| text.trim().is_empty();
+    if blank(&store.name) || store.name.len() > 200 {
+        problems.push(Problem::at("INVALID_VALUE", "$.name", "name must be 1 to 200 characters"));
+    }
+    if store.time_zone().is_none() {
+        problems.push(Problem::at(
+            "INVALID_TIME_ZONE",
+            "$.timezone",
+            format!("{:?} is not an IANA time zone (e.g. America/New_York)", store.timezone),
+        ));
+    }
+    for (field, value) in
+        [("street", &store.address.street), ("city", &store.address.city), ("country", &store.address.country)]
+    {
+        if blank(value) {
+            problems.push(Problem::at(
+                "INVALID_VALUE",
+                format!("$.address.{field}"),
+                format!("{field} must not be blank"),
+            ));
+        }
+    }
+    if !valid_coordinates(store.address.latitude, store.address.longitude) {
+        problems.push(Problem::at(
+            "INVALID_COORDINATES",
+            "$.address",
+            "latitude must be within ±90 and longitude within ±180",
+        ));
+    }
+    let exponent = currency_exponent(&store.currency);
+    if exponent.is_none() {
+        problems.push(Problem::at(
+            "UNKNOWN_CURRENCY",
+            "$.currency",
+            format!("{:?} is not an ISO 4217 currency", store.currency),
+        ));
+    }
+    let exponent = exponent.unwrap_or(u32::MAX);
+    check_amount(store.minimum_order_amount, exponent, "$.minimumOrderAmount", &mut problems);
+    check_amount(store.delivery_fee, exponent, "$.deliveryFee", &mut problems);
+    for (field, rate) in [("serviceFeeRate", store.service_fee_rate), ("taxRate", store.tax_rate)] {
+        if rate.is_sign_negative() || rate >= Decimal::ONE || rate.normalize().scale() > 6 {
+            problems.push(Problem::at(
+                "INVALID_RATE",
+                format!("$.{field}"),
+                format!("{field} is a fraction in [0, 1) with at most 6 decimals, got {rate}"),
+            ));
+        }
+    }
+    let radius = store.delivery_radius_km;
+    if radius.is_sign_negative() || radius > Decimal::from(MAX_DELIVERY_RADIUS_KM) {
+        problems.push(Problem::at(
+            "INVALID_VALUE",
+            "$.deliveryRadiusKm",
+            format!("deliveryRadiusKm must be between 0 and {MAX_DELIVERY_RADIUS_KM}"),
+        ));
+    } else if store.delivery_allowed && radius.is_zero() {
+        problems.push(Problem::at(
+            "INVALID_VALUE",
+            "$.deliveryRadiusKm",
+            "a store that delivers needs a deliveryRadiusKm above 0",
+        ));
+    }
+    if store.preparation_minutes > 240 {
+        problems.push(Problem::at("INVALID_VALUE", "$.preparationMinutes", "preparationMinutes is at most 240"));
+    }
+    if let Err(mut bad) = parse_windows(&store.availability, "$.availability") {
+        problems.append(&mut bad);
+    }
+    problems
+}
+
+/// Whether a store takes orders, as its partner set it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreStatus {
+    Online,
+    Paused,
+}
+
+impl StoreStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreStatus::Online => "online",
+            StoreStatus::Paused => "paused",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "online" => Some(StoreStatus::Online),
+            "paused" => Some(StoreStatus::Paused),
+            _ => None,
+        }
+    }
+}
+
+/// The pause state of a store at some instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PauseState {
+    pub status: StoreStatus,
+    pub reason: Option<String>,
+    pub resume_at: Option<DateTime<Utc>>,
+}
+
+impl PauseState {
+    /// A pause whose `resumeAt` has passed is over, whether or not the resumer has run yet, so
+    /// every reader agrees on the state without waiting for a background job.
+    pub fn effective(&self, now: DateTime<Utc>) -> PauseState {
+        match self.resume_at {
+            Some(at) if self.status == StoreStatus::Paused && at <= now => {
+                PauseState { status: StoreStatus::Online, reason: None, resume_at: None }
+            }
+            _ => self.clone(),
+        }
+    }
+}
+
+/// Whether a store takes orders now, and if not, when it next will.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opening {
+    pub is_open: bool,
+    /// `None` while open, and for a store that will not open by itself (paused with no
+    /// `resumeAt`, or no opening hours).
+    pub next_open_at: Option<DateTime<Utc>>,
+}
+
+pub fn opening(details: &StoreDetails, pause: &PauseState, now: DateTime<Utc>) -> Opening {
+    let closed = Opening { is_open: false, next_open_at: None };
+    let Some(tz) = details.time_zone() else { return closed };
+    let schedule = details.schedule();
+    let pause = pause.effective(now);
+    let from = match (pause.status, pause.resume_at) {
+        (StoreStatus::Online, _) => now,
+        (StoreStatus::Paused, Some(resume_at)) => resume_at,
+        (StoreStatus::Paused, None) => return closed,
+    };
+    let is_open = pause.status == StoreStatus::Online && schedule.is_open_at(tz, now);
+    if is_open {
+        return Opening { is_open, next_open_at: None };
+    }
+    Opening { is_open, next_open_at: schedule.next_open_at(tz, from) }
+}
+
+/// `POST /v1/commerce/stores/{storeId}/status`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusUpdate {
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub resume_at: Option<DateTime<Utc>>,
+}
+
+/// Turns a status update into the new pause state, or every problem with it.
+pub fn apply_status_update(update: &StatusUpdate, now: DateTime<Utc>) -> Result<PauseState, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let status = StoreStatus::parse(&update.status);
+    if status.is_none() {
+        problems.push(Problem::at("INVALID_VALUE", "$.status", "status must be \"online\" or \"paused\""));
+    }
+    let reason = update.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+    if status == Some(StoreStatus::Paused) {
+        if reason.is_none() {
+            problems.push(Problem::at("INVALID_VALUE", "$.reason", "a pause needs a reason"));
+        }
+        if update.resume_at.is_some_and(|at| at <= now) {
+            problems.push(Problem::at("INVALID_VALUE", "$.resumeAt", "resumeAt must be in the future"));
+        }
+    }
+    if status == Some(StoreStatus::Online) && update.resume_at.is_some() {
+        problems.push(Problem::at("INVALID_VALUE", "$.resumeAt", "resumeAt only applies to a pause"));
+    }
+    match status {
+        Some(StoreStatus::Paused) if problems.is_empty() => {
+            Ok(PauseState { status: StoreStatus::Paused, reason, resume_at: update.resume_at })
+        }
+        Some(StoreStatus::Online) if problems.is_empty() => {
+            Ok(PauseState { status: StoreStatus::Online, reason: None, resume_at: None })
+        }
+        _ => Err(problems),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+    use serde_json::json;
+
+    fn store() -> serde_json::Value {
+        json!({
+            "name": "Brooklyn Slice", "timezone": "America/New_York",
+            "address": {"street": "1 Main St", "city": "Brooklyn", "state": "NY", "postalCode": "11201", "country": "US",
+                        "latitude": 40.7, "longitude": -73.99},
+            "deliveryAllowed": true, "pickupAllowed": true, "minimumOrderAmount": 15, "deliveryFee": 3.99,
+            "serviceFeeRate": 0.05, "taxRate": 0.08875, "deliveryRadiusKm": 5,
+            "availability": [{"dayOfWeek": "Monday", "start": "11:00:00", "end": "22:00:00"}]
+        })
+    }
+
+    fn problems_of(v: serde_json::Value) -> Vec<String> {
+        let details: StoreDetails = serde_json::from_value(v).expect("parses");
+        validate(&details).into_iter().map(|p| p.json_path.unwrap()).collect()
+    }
+
+    #[test]
+    fn good_store_passes() {
+        assert!(problems_of(store()).is_empty());
+    }
+
+    #[test]
+    fn bad_store_lists_every_problem() {
+        let mut v = store();
+        v["timezone"] = json!("Mars/Olympus");
+        v["address"]["latitude"] = json!(91);
+        v["taxRate"] = json!(1.5);
+        v["deliveryFee"] = json!(-2);
+        v["deliveryRadiusKm"] = json!(0);
+        assert_eq!(problems_of(v), ["$.timezone", "$.address", "$.deliveryFee", "$.taxRate", "$.deliveryRadiusKm"]);
+    }
+
+    #[test]
+    fn pause_ends_by_itself_at_resume_at() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+        let update = StatusUpdate {
+            status: "paused".into(),
+            reason: Some("Busy".into()),
+            resume_at: Some(now + Duration::minutes(30)),
+        };
+        let state = apply_status_update(&update, now).unwrap();
+        assert_eq!(state.effective(now + Duration::minutes(29)).status, StoreStatus::Paused);
+        assert_eq!(state.effective(now + Duration::minutes(30)).status, StoreStatus::Online);
+    }
+
+    #[test]
+    fn opening_accounts_for_pause_and_hours() {
+        let mut v = store();
+        v["availability"] = json!([{"dayOfWeek": "Monday", "start": "11:00:00", "end": "22:00:00"}]);
+        let details: StoreDetails = serde_json::from_value(v).unwrap();
+        // Monday 2026-11-23 12:00 in New York.
+        let noon = Utc.with_ymd_and_hms(2026, 11, 23, 17, 0, 0).unwrap();
+        let online = PauseState { status: StoreStatus::Online, reason: None, resume_at: None };
+        assert_eq!(opening(&details, &online, noon), Opening { is_open: true, next_open_at: None });
+        let paused_until_13 = PauseState {
+            status: StoreStatus::Paused,
+            reason: Some("Busy".into()),
+            resume_at: Some(noon + Duration::hours(1)),
+        };
+        assert_eq!(
+            opening(&details, &paused_until_13, noon),
+            Opening { is_open: false, next_open_at: Some(noon + Duration::hours(1)) }
+        );
+        let paused = PauseState { resume_at: None, ..paused_until_13 };
+        assert_eq!(opening(&details, &paused, noon), Opening { is_open: false, next_open_at: None });
+        // After closing on Monday the next opening is next Monday at 11:00.
+        let late = Utc.with_ymd_and_hms(2026, 11, 24, 4, 0, 0).unwrap();
+        let next = opening(&details, &online, late).next_open_at.unwrap();
+        assert_eq!(next, Utc.with_ymd_and_hms(2026, 11, 30, 16, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn pause_needs_a_reason_and_a_future_resume() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+        let update = StatusUpdate { status: "paused".into(), reason: Some("  ".into()), resume_at: Some(now) };
+        let paths: Vec<_> =
+            apply_status_update(&update, now).unwrap_err().into_iter().map(|p| p.json_path.unwrap()).collect();
+        assert_eq!(paths, ["$.reason", "$.resumeAt"]);
+    }
+}

@@ -1,0 +1,138 @@
+//! Who is calling: `Authorization: Bearer <api key>`, checked against the stored hashes.
+//! Handlers name the kind of caller they accept (`Commerce`, `Distribution`); the other kind
+//! gets 403, a missing or bad key 401.
+
+use super::rate_limit::VerdictSlot;
+use crate::app::keys::{self, AuthFailure, Caller, OrgKind};
+use crate::app::sessions::{self, SessionFailure};
+use crate::domain::error_code::ErrorCode;
+use crate::error::ApiError;
+use crate::rate_limit::Budget;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+
+fn unauthenticated(detail: &str) -> ApiError {
+    ApiError::new(ErrorCode::Unauthenticated, detail)
+        .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"marketfront\"")
+}
+
+async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+    if let Some(caller) = parts.extensions.get::<Caller>() {
+        return Ok(caller.clone());
+    }
+    let header = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthenticated("Send your API key as Authorization: Bearer <key>."))?;
+    let presented = header
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| unauthenticated("The Authorization header must read: Bearer <key>."))?;
+    let caller =
+        if presented.starts_with("mfk_") { api_key(state, presented).await? } else { session(state, presented)? };
+    parts.extensions.insert(caller.clone());
+    spend_budget(parts, state, &caller)?;
+    Ok(caller)
+}
+
+/// Takes this request from its organisation's budget (once: the caller is then cached in the
+/// request), and hands the verdict to the `rate_limit::headers` middleware for the response.
+fn spend_budget(parts: &Parts, state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    let read_only = parts.method == Method::GET
+        || parts.method == Method::HEAD
+        || parts.uri.path() == "/v1/marketplace/orders/validate";
+    let budget = if read_only { Budget::Read } else { Budget::Write };
+    let verdict = state.rate_limits.check(caller.organization_id, budget);
+    if let Some(slot) = parts.extensions.get::<VerdictSlot>() {
+        slot.set(verdict);
+    }
+    if verdict.allowed {
+        return Ok(());
+    }
+    let kind = if read_only { "read" } else { "write" };
+    Err(ApiError::new(
+        ErrorCode::RateLimited,
+        format!("Your organisation has used its {} {kind} requests a minute; retry later.", verdict.limit),
+    )
+    .with_retry_after(verdict.retry_after))
+}
+
+async fn api_key(state: &AppState, presented: &str) -> Result<Caller, ApiError> {
+    match keys::authenticate(&state.db, &state.cache, presented, state.now()).await? {
+        Ok(caller) => Ok(caller),
+        Err(AuthFailure::Unknown) => Err(unauthenticated("The API key is not recognised.")),
+        Err(AuthFailure::Expired) => Err(unauthenticated("The API key has expired.")),
+        Err(AuthFailure::Revoked) => Err(unauthenticated("The API key has been revoked.")),
+    }
+}
+
+/// Anything that is not an API key is taken for a session JWT.
+fn session(state: &AppState, presented: &str) -> Result<Caller, ApiError> {
+    match sessions::verify(&state.config.jwt_secret, presented, state.now()) {
+        Ok((organization_id, user)) => {
+            Ok(Caller { organization_id, kind: OrgKind::Distribution, key_id: None, session: Some(user) })
+        }
+        Err(SessionFailure::Expired) => Err(unauthenticated("The session has expired; create a new one.")),
+        Err(SessionFailure::Invalid) => {
+            Err(unauthenticated("The credential is neither a known API key nor a valid session."))
+        }
+    }
+}
+
+async fn require(parts: &mut Parts, state: &AppState, kind: OrgKind) -> Result<Caller, ApiError> {
+    let caller = authenticate(parts, state).await?;
+    if caller.kind != kind {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "This endpoint is for {} partners; your key belongs to a {} partner.",
+                kind.as_str(),
+                caller.kind.as_str()
+            ),
+        ));
+    }
+    Ok(caller)
+}
+
+/// A commerce partner (restaurant system) calling.
+pub struct Commerce(pub Caller);
+
+/// A distribution partner (app, site, agent) calling.
+pub struct Distribution(pub Caller);
+
+impl FromRequestParts<AppState> for Commerce {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        require(parts, state, OrgKind::Commerce).await.map(Commerce)
+    }
+}
+
+impl FromRequestParts<AppState> for Distribution {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        require(parts, state, OrgKind::Distribution).await.map(Distribution)
+    }
+}
+
+/// Any partner calling with its own API key, not a session: for the organisation's settings
+/// (webhooks).
+pub struct Partner(pub Caller);
+
+impl FromRequestParts<AppState> for Partner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = authenticate(parts, state).await?;
+        if caller.session.is_some() {
+            return Err(ApiError::new(ErrorCode::Forbidden, "Use the partner's API key here, not a session."));
+        }
+        Ok(Partner(caller))
+    }
+}

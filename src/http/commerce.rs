@@ -1,0 +1,156 @@
+//! `/v1/commerce/…`: what a restaurant system calls to describe its stores and menus.
+
+use super::auth::Commerce;
+use super::extract::{JsonBody, QueryParams, parse_id};
+use super::pagination::Page;
+use super::views::{CatalogSetView, IngestionView, StatusResponse, StorePage, StoreView};
+use crate::app::{catalog, ingest, stores};
+use crate::domain::catalog::CatalogSet;
+use crate::domain::error_code::ErrorCode;
+use crate::domain::store::{StatusUpdate, StoreDetails};
+use crate::error::ApiResult;
+use crate::state::AppState;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+/// A whole menu may be larger than other bodies.
+pub const CATALOG_BODY_LIMIT: usize = 5 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/commerce/stores", get(list_stores))
+        .route("/v1/commerce/stores/{store_id}", get(get_store).put(upsert_store))
+        .route("/v1/commerce/stores/{store_id}/status", get(get_status).post(update_status))
+        .route(
+            "/v1/commerce/stores/{store_id}/catalog-set",
+            put(push_catalog_set).get(get_catalog_set).layer(DefaultBodyLimit::max(CATALOG_BODY_LIMIT)),
+        )
+        .route("/v1/commerce/catalogset-notification", post(notify_catalog_set))
+        .route("/v1/commerce/catalogset-ingestions/{ingestion_id}", get(get_ingestion))
+}
+
+fn store_id(raw: &str) -> ApiResult<uuid::Uuid> {
+    parse_id(raw, ErrorCode::StoreNotFound, "store")
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+async fn list_stores(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> ApiResult<Json<StorePage>> {
+    let page = Page::check(query.limit, query.offset)?;
+    let (rows, total) =
+        crate::db::stores::list_owned(&state.db, caller.organization_id, page.limit, page.offset).await?;
+    let now = state.now();
+    Ok(Json(StorePage {
+        stores: rows.into_iter().map(|row| StoreView::of(row, now, None)).collect(),
+        total_count: total,
+        has_more: page.has_more(total),
+    }))
+}
+
+async fn get_store(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<StoreView>> {
+    let row = stores::get_owned(&state, caller.organization_id, store_id(&raw)?).await?;
+    Ok(Json(StoreView::of(row, state.now(), None)))
+}
+
+/// 201 when the store is new, 200 when it replaced an existing description.
+async fn upsert_store(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    Path(raw): Path<String>,
+    JsonBody(details): JsonBody<StoreDetails>,
+) -> ApiResult<Response> {
+    let id = store_id(&raw)?;
+    let (row, created) = stores::upsert(&state, caller.organization_id, id, details).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let location = format!("/v1/commerce/stores/{id}");
+    Ok((status, [(header::LOCATION, location)], Json(StoreView::of(row, state.now(), None))).into_response())
+}
+
+async fn get_status(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<StatusResponse>> {
+    let row = stores::get_owned(&state, caller.organization_id, store_id(&raw)?).await?;
+    Ok(Json(StatusResponse::of(&row, state.now())))
+}
+
+async fn update_status(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    Path(raw): Path<String>,
+    JsonBody(update): JsonBody<StatusUpdate>,
+) -> ApiResult<Json<StatusResponse>> {
+    let row = stores::update_status(&state, caller.organization_id, store_id(&raw)?, &update).await?;
+    Ok(Json(StatusResponse::of(&row, state.now())))
+}
+
+async fn push_catalog_set(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    Path(raw): Path<String>,
+    JsonBody(set): JsonBody<CatalogSet>,
+) -> ApiResult<Response> {
+    let (row, created) = catalog::push_for_api(&state, caller.organization_id, store_id(&raw)?, set).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(CatalogSetView::from(row))).into_response())
+}
+
+async fn get_catalog_set(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<CatalogSetView>> {
+    let row = catalog::get_for_owned_store(&state, caller.organization_id, store_id(&raw)?).await?;
+    Ok(Json(row.into()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationQuery {
+    store_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Notification {
+    callback_url: String,
+}
+
+/// 202: the pull happens in the background; `Location` is where to read how it went.
+async fn notify_catalog_set(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    QueryParams(query): QueryParams<NotificationQuery>,
+    JsonBody(body): JsonBody<Notification>,
+) -> ApiResult<Response> {
+    let row =
+        ingest::request_pull(&state, caller.organization_id, store_id(&query.store_id)?, &body.callback_url).await?;
+    let location = format!("/v1/commerce/catalogset-ingestions/{}", row.id);
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(IngestionView::from(row))).into_response())
+}
+
+async fn get_ingestion(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<IngestionView>> {
+    let id = parse_id(&raw, ErrorCode::NotFound, "catalog ingestion")?;
+    Ok(Json(ingest::get(&state, caller.organization_id, id).await?.into()))
+}

@@ -1,0 +1,119 @@
+//! Extractors that report bad input through `ApiError`, so a malformed body, query or id gets
+//! the same problem+json as any other error, with the JSONPath of the offending field.
+
+use crate::domain::error_code::ErrorCode;
+use crate::domain::problem::Problem;
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// A JSON request body.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json_content = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !json_content {
+            return Err(ApiError::invalid_request("The body must be JSON, sent with Content-Type: application/json."));
+        }
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorCode::PayloadTooLarge, "The request body is larger than this endpoint accepts.")
+            } else {
+                ApiError::invalid_request(format!("The request body could not be read: {rejection}"))
+            }
+        })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Deserialises JSON, naming the failing field as a JSONPath (`$.cart.lineItems[0].quantity`).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        if error.inner().is_syntax() || error.inner().is_eof() {
+            return ApiError::invalid_request(format!("The body is not valid JSON: {}", error.inner()));
+        }
+        field_error(error)
+    })?;
+    deserializer.end().map_err(|error| ApiError::invalid_request(format!("The body is not valid JSON: {error}")))?;
+    Ok(value)
+}
+
+/// Reads a typed request out of a body already parsed as JSON, with the same errors as
+/// `parse_json` (for handlers that need the raw document too, like place's fingerprint).
+pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(field_error)
+}
+
+/// A well-formed body with a wrong or missing field: 400 naming the field.
+fn field_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let mut path = json_path(&error.path().to_string());
+    let message = strip_position(&error.inner().to_string());
+    // serde reports a missing field at its parent; point at the field itself.
+    if let Some(field) = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
+        path = format!("{path}.{field}");
+    }
+    ApiError::invalid_request(format!("{path}: {message}")).with_errors(vec![Problem::at(
+        "INVALID_FIELD",
+        path,
+        message,
+    )])
+}
+
+fn json_path(serde_path: &str) -> String {
+    if serde_path == "." || serde_path.is_empty() {
+        "$".to_string()
+    } else if serde_path.starts_with('[') {
+        format!("${serde_path}")
+    } else {
+        format!("$.{serde_path}")
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Query parameters; a bad one is a 400 INVALID_REQUEST naming it.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(QueryParams).map_err(|error| {
+            let parameter = error.path().to_string();
+            let message = error.inner().to_string();
+            let problem = Problem::at("INVALID_PARAMETER", format!("$.{parameter}"), message.clone());
+            ApiError::invalid_request(format!("Query parameter {parameter}: {message}")).with_errors(vec![problem])
+        })
+    }
+}
+
+/// Parses a UUID path segment; anything else is the resource's own 404 (an id that cannot exist
+/// is simply not found).
+pub fn parse_id(raw: &str, not_found: ErrorCode, what: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::new(not_found, format!("No {what} with id {raw:?}.")))
+}

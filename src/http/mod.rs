@@ -1,0 +1,63 @@
+//! The HTTP surface: routers, extractors, authentication, and error rendering.
+
+pub mod auth;
+pub mod commerce;
+pub mod commerce_orders;
+pub mod context;
+pub mod docs;
+pub mod extract;
+pub mod health;
+pub mod marketplace;
+pub mod metrics;
+pub mod orders;
+pub mod pagination;
+pub mod rate_limit;
+pub mod sessions;
+pub mod views;
+pub mod webhooks;
+
+use crate::domain::error_code::ErrorCode;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Uri;
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+
+/// Bodies above this are refused with 413 (the catalog push allows more, see `commerce`).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/openapi.json", get(openapi))
+        .route("/docs", get(docs::reference))
+        .route("/metrics", get(metrics::render))
+        .merge(commerce::routes())
+        .merge(commerce_orders::routes())
+        .merge(marketplace::routes())
+        .merge(orders::routes())
+        .merge(sessions::routes())
+        .merge(webhooks::routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // A panic becomes a 500 problem (rendered by the context layer), not a dropped connection.
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(rate_limit::headers))
+        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::middleware::from_fn(context::middleware))
+        .with_state(state)
+}
+
+/// The contract, as committed in `openapi/`; the tests keep it and the router in step.
+pub const OPENAPI: &str = include_str!("../../openapi/openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(ErrorCode::NotFound, format!("No resource at {}.", uri.path()))
+}

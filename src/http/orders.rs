@@ -1,0 +1,112 @@
+//! `/v1/marketplace/orders/…`: pricing, placing and reading orders.
+
+use super::auth::Distribution;
+use super::context::RequestContext;
+use super::extract::{JsonBody, QueryParams, from_value, parse_id};
+use super::pagination::Page;
+use crate::app::place::{self, PlaceCommand, REPLAYED};
+use crate::app::{orders, validate};
+use crate::domain::error_code::ErrorCode;
+use crate::domain::idempotency::{self, KeyProblem};
+use crate::domain::order::{OrderRequest, OrderView, PlaceRequest, ValidatedOrder};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/marketplace/orders/validate", post(validate_order))
+        .route("/v1/marketplace/orders/place", post(place_order))
+        .route("/v1/marketplace/orders", get(list_orders))
+        .route("/v1/marketplace/orders/{order_id}", get(get_order))
+}
+
+/// 200 with the priced order; business problems are inline (`isValid: false`, `errors[]`).
+async fn validate_order(
+    State(state): State<AppState>,
+    Distribution(caller): Distribution,
+    Extension(context): Extension<RequestContext>,
+    JsonBody(order): JsonBody<OrderRequest>,
+) -> ApiResult<Json<ValidatedOrder>> {
+    Ok(Json(validate::validate(&state, &caller, order, &context.trace_id).await?))
+}
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+const IDEMPOTENCY_EXPIRES: HeaderName = HeaderName::from_static("idempotency-expires");
+
+/// 201 with the placed order, or its replay; see `app::place` for the steps.
+async fn place_order(
+    State(state): State<AppState>,
+    Distribution(caller): Distribution,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<Response> {
+    let key =
+        idempotency::parse_key(headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok())).map_err(|problem| {
+            match problem {
+                KeyProblem::Missing => ApiError::new(
+                    ErrorCode::MissingIdempotencyKey,
+                    "The Idempotency-Key header is required: a fresh UUID v4 per order, the same on every retry.",
+                ),
+                KeyProblem::Invalid => {
+                    ApiError::new(ErrorCode::InvalidIdempotencyKey, "The Idempotency-Key header must be a UUID v4.")
+                }
+            }
+        })?;
+    let fingerprint = idempotency::fingerprint(&body);
+    let request: PlaceRequest = from_value(&body)?;
+    let placed = place::place(&state, &caller, PlaceCommand { key, fingerprint, request }).await?;
+    let mut response = (placed.status, placed.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(location) = HeaderValue::from_str(&placed.location) {
+        headers.insert(header::LOCATION, location);
+    }
+    if placed.replayed {
+        headers.insert(REPLAYED, HeaderValue::from_static("true"));
+    }
+    if let Ok(ttl) = HeaderValue::from_str(&state.config.idempotency_ttl.as_secs().to_string()) {
+        // Seconds the key is kept for replay (the draft's Idempotency-Expires, as a duration).
+        headers.insert(IDEMPOTENCY_EXPIRES, ttl);
+    }
+    Ok(response)
+}
+
+async fn get_order(
+    State(state): State<AppState>,
+    Distribution(caller): Distribution,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<OrderView>> {
+    let id = parse_id(&raw, ErrorCode::OrderNotFound, "order")?;
+    Ok(Json(orders::get(&state, &caller, id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderPage {
+    orders: Vec<OrderView>,
+    total_count: i64,
+    has_more: bool,
+}
+
+async fn list_orders(
+    State(state): State<AppState>,
+    Distribution(caller): Distribution,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> ApiResult<(StatusCode, Json<OrderPage>)> {
+    let page = Page::check(query.limit, query.offset)?;
+    let (orders, total) = orders::list(&state, &caller, page.limit, page.offset).await?;
+    Ok((StatusCode::OK, Json(OrderPage { orders, total_count: total, has_more: page.has_more(total) })))
+}

@@ -1,0 +1,161 @@
+//! Response bodies: how stored rows look on the wire.
+
+use crate::db::catalogs::CatalogSetRow;
+use crate::db::ingestions::IngestionRow;
+use crate::db::stores::StoreRow;
+use crate::domain::catalog::CatalogSet;
+use crate::domain::problem::Problem;
+use crate::domain::store::{StoreDetails, opening};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreView {
+    pub store_id: Uuid,
+    #[serde(flatten)]
+    pub details: StoreDetails,
+    #[serde(flatten)]
+    pub status: StoreStatusView,
+    pub catalog_set_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_km: Option<f64>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreStatusView {
+    pub status: &'static str,
+    pub pause_reason: Option<String>,
+    pub resume_at: Option<DateTime<Utc>>,
+    pub is_open: bool,
+    pub next_open_at: Option<DateTime<Utc>>,
+}
+
+impl StoreStatusView {
+    pub fn of(row: &StoreRow, now: DateTime<Utc>) -> Self {
+        let pause = row.pause_state().effective(now);
+        let opening = opening(&row.details, &row.pause_state(), now);
+        StoreStatusView {
+            status: pause.status.as_str(),
+            pause_reason: pause.reason,
+            resume_at: pause.resume_at,
+            is_open: opening.is_open,
+            next_open_at: opening.next_open_at,
+        }
+    }
+}
+
+impl StoreView {
+    pub fn of(row: StoreRow, now: DateTime<Utc>, distance_km: Option<f64>) -> Self {
+        let status = StoreStatusView::of(&row, now);
+        StoreView {
+            store_id: row.id,
+            details: row.details.0,
+            status,
+            catalog_set_id: row.catalog_set_id,
+            // Two decimals: enough to sort and show, not enough to pretend to survey precision.
+            distance_km: distance_km.map(|d| (d * 100.0).round() / 100.0),
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// `GET|POST /v1/commerce/stores/{id}/status`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusResponse {
+    pub store_id: Uuid,
+    #[serde(flatten)]
+    pub status: StoreStatusView,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl StatusResponse {
+    pub fn of(row: &StoreRow, now: DateTime<Utc>) -> Self {
+        StatusResponse {
+            store_id: row.id,
+            status: StoreStatusView::of(row, now),
+            version: row.version,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogSetView {
+    pub store_id: Uuid,
+    #[serde(flatten)]
+    pub set: CatalogSet,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CatalogSetRow> for CatalogSetView {
+    fn from(row: CatalogSetRow) -> Self {
+        CatalogSetView {
+            store_id: row.store_id,
+            set: row.document.0,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestionView {
+    pub ingestion_id: Uuid,
+    pub store_id: Uuid,
+    pub callback_url: String,
+    /// `pending` → `fetching` → `succeeded` | `failed` (a transient failure goes back to
+    /// `pending` until the attempts run out).
+    pub status: String,
+    pub attempts: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub errors: Vec<Problem>,
+    pub catalog_set_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl From<IngestionRow> for IngestionView {
+    fn from(row: IngestionRow) -> Self {
+        IngestionView {
+            ingestion_id: row.id,
+            store_id: row.store_id,
+            callback_url: row.callback_url,
+            next_attempt_at: (row.status == "pending").then_some(row.next_attempt_at),
+            status: row.status,
+            attempts: row.attempts,
+            last_error: row.last_error,
+            errors: row.errors.0,
+            catalog_set_id: row.catalog_set_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            completed_at: row.completed_at,
+        }
+    }
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorePage {
+    pub stores: Vec<StoreView>,
+    pub total_count: i64,
+    pub has_more: bool,
+}

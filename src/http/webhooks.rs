@@ -1,0 +1,106 @@
+//! `/v1/webhooks/…`: a partner's endpoints and its deliveries.
+
+use super::auth::Partner;
+use super::extract::{JsonBody, QueryParams, parse_id};
+use super::pagination::Page;
+use crate::app::webhooks::{self, DeliveryView, EndpointView, NewEndpoint};
+use crate::domain::error_code::ErrorCode;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/webhooks/endpoints", get(list_endpoints).post(register))
+        .route("/v1/webhooks/endpoints/{endpoint_id}/rotate-secret", post(rotate))
+        .route("/v1/webhooks/endpoints/{endpoint_id}/enable", post(enable))
+        .route("/v1/webhooks/deliveries", get(list_deliveries))
+        .route("/v1/webhooks/deliveries/replay", post(replay_dead))
+        .route("/v1/webhooks/deliveries/{delivery_id}/replay", post(replay_one))
+}
+
+async fn register(
+    State(state): State<AppState>,
+    Partner(caller): Partner,
+    JsonBody(new): JsonBody<NewEndpoint>,
+) -> ApiResult<(StatusCode, Json<EndpointView>)> {
+    Ok((StatusCode::CREATED, Json(webhooks::register(&state, &caller, new).await?)))
+}
+
+async fn list_endpoints(State(state): State<AppState>, Partner(caller): Partner) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({"endpoints": webhooks::list(&state, &caller).await?})))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Rotation {
+    /// How long the old secret keeps signing too (default 24).
+    #[serde(default)]
+    overlap_hours: Option<i64>,
+}
+
+async fn rotate(
+    State(state): State<AppState>,
+    Partner(caller): Partner,
+    Path(raw): Path<String>,
+    JsonBody(rotation): JsonBody<Rotation>,
+) -> ApiResult<Json<EndpointView>> {
+    let id = parse_id(&raw, ErrorCode::NotFound, "webhook endpoint")?;
+    Ok(Json(webhooks::rotate(&state, &caller, id, rotation.overlap_hours.unwrap_or(24)).await?))
+}
+
+async fn enable(
+    State(state): State<AppState>,
+    Partner(caller): Partner,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<EndpointView>> {
+    let id = parse_id(&raw, ErrorCode::NotFound, "webhook endpoint")?;
+    Ok(Json(webhooks::enable(&state, &caller, id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct DeliveryQuery {
+    state: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeliveryPage {
+    deliveries: Vec<DeliveryView>,
+    total_count: i64,
+    has_more: bool,
+}
+
+async fn list_deliveries(
+    State(state): State<AppState>,
+    Partner(caller): Partner,
+    QueryParams(query): QueryParams<DeliveryQuery>,
+) -> ApiResult<Json<DeliveryPage>> {
+    let page = Page::check(query.limit, query.offset)?;
+    let (deliveries, total) =
+        webhooks::deliveries(&state, &caller, query.state.as_deref(), page.limit, page.offset).await?;
+    Ok(Json(DeliveryPage { deliveries, total_count: total, has_more: page.has_more(total) }))
+}
+
+async fn replay_one(
+    State(state): State<AppState>,
+    Partner(caller): Partner,
+    Path(raw): Path<String>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let id = parse_id(&raw, ErrorCode::NotFound, "webhook delivery")?;
+    let count = webhooks::replay(&state, &caller, Some(id)).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"replayed": count}))))
+}
+
+/// Every dead delivery of the organisation, again.
+async fn replay_dead(State(state): State<AppState>, Partner(caller): Partner) -> ApiResult<(StatusCode, Json<Value>)> {
+    let count = webhooks::replay(&state, &caller, None).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"replayed": count}))))
+}

@@ -1,0 +1,105 @@
+//! Request budgets per organisation: reads and writes counted separately (GCRA, by governor),
+//! so a partner hammering discovery cannot starve its own order placement.
+//!
+//! The budgets live in each instance's memory: behind a load balancer spreading one partner
+//! over N instances, a partner can reach up to N times the budget. That keeps the hot path free
+//! of database writes; it is recorded as a decision in the README.
+
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    Read,
+    Write,
+}
+
+/// What a request learns about its organisation's budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the budget is full again.
+    pub reset_seconds: u64,
+    /// Seconds until one more request is allowed (refusals only).
+    pub retry_after: u64,
+}
+
+type Limiter = DefaultKeyedRateLimiter<Uuid, StateInformationMiddleware>;
+
+pub struct RateLimits {
+    reads: Limiter,
+    writes: Limiter,
+    read_limit: u32,
+    write_limit: u32,
+    clock: DefaultClock,
+}
+
+fn limiter(per_minute: NonZeroU32) -> Limiter {
+    RateLimiter::keyed(Quota::per_minute(per_minute)).with_middleware::<StateInformationMiddleware>()
+}
+
+impl RateLimits {
+    pub fn new(reads_per_minute: u32, writes_per_minute: u32) -> Self {
+        let reads = NonZeroU32::new(reads_per_minute).unwrap_or(NonZeroU32::MIN);
+        let writes = NonZeroU32::new(writes_per_minute).unwrap_or(NonZeroU32::MIN);
+        RateLimits {
+            reads: limiter(reads),
+            writes: limiter(writes),
+            read_limit: reads.get(),
+            write_limit: writes.get(),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Takes one request from `organization`'s budget, if there is one left.
+    pub fn check(&self, organization: Uuid, budget: Budget) -> Verdict {
+        let (limiter, limit) = match budget {
+            Budget::Read => (&self.reads, self.read_limit),
+            Budget::Write => (&self.writes, self.write_limit),
+        };
+        // One request's share of the minute, for the time until the budget is full again.
+        let refill = |missing: u32| (u64::from(missing) * 60).div_ceil(u64::from(limit));
+        match limiter.check_key(&organization) {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                Verdict { allowed: true, limit, remaining, reset_seconds: refill(limit - remaining), retry_after: 0 }
+            }
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                Verdict {
+                    allowed: false,
+                    limit,
+                    remaining: 0,
+                    reset_seconds: refill(limit),
+                    retry_after: retry_after.max(1),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_writes_are_separate_budgets_per_organisation() {
+        let limits = RateLimits::new(3, 2);
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        assert_eq!(limits.check(a, Budget::Write).remaining, 1);
+        assert!(limits.check(a, Budget::Write).allowed);
+        let refused = limits.check(a, Budget::Write);
+        assert!(!refused.allowed);
+        assert!((1..=30).contains(&refused.retry_after), "{refused:?}");
+        assert!(limits.check(a, Budget::Read).allowed, "reads are counted apart");
+        assert!(limits.check(b, Budget::Write).allowed, "another organisation has its own budget");
+        let read = limits.check(b, Budget::Read);
+        assert_eq!((read.limit, read.remaining, read.reset_seconds), (3, 2, 20));
+    }
+}

@@ -1,0 +1,64 @@
+//! What every handler and worker shares.
+
+use crate::app::token_writer::TokenWriter;
+use crate::cache::CatalogCache;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db;
+use crate::payments::PaymentGateway;
+use crate::payments::sandbox::SandboxProcessor;
+use sqlx::PgPool;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Cheap to clone (one reference count), as axum clones it for every request.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
+    pub db: PgPool,
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    /// Wakes the catalog-pull worker when a notification arrives, instead of waiting for its poll.
+    pub pull_wakeup: Arc<Notify>,
+    pub cache: Arc<CatalogCache>,
+    pub tokens: TokenWriter,
+    pub payments: Arc<dyn PaymentGateway>,
+    /// HTTP clients for webhook deliveries, kept per destination.
+    pub outbound: Arc<crate::outbound::Clients>,
+    pub rate_limits: Arc<crate::rate_limit::RateLimits>,
+}
+
+impl AppState {
+    /// Prepares the database (create if missing, migrate) and opens the pools.
+    pub async fn connect(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let pool = db::prepare(&config.database_url, config.database_max_connections).await?;
+        let token_pool = db::connect_relaxed(&config.database_url, 4).await?;
+        let rate_limits = Arc::new(crate::rate_limit::RateLimits::new(
+            config.rate_limit_reads_per_minute,
+            config.rate_limit_writes_per_minute,
+        ));
+        Ok(AppState(Arc::new(Shared {
+            db: pool.clone(),
+            config: Arc::new(config),
+            clock,
+            pull_wakeup: Arc::new(Notify::new()),
+            cache: Arc::new(CatalogCache::new()),
+            tokens: TokenWriter::spawn(token_pool),
+            payments: Arc::new(SandboxProcessor::new(pool)),
+            outbound: Arc::new(crate::outbound::Clients::default()),
+            rate_limits,
+        })))
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}

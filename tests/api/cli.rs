@@ -1,0 +1,110 @@
+//! The `marketfront` binary itself: key management from the command line, and `serve`.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn marketfront(database_url: &str, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_marketfront"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("MARKETFRONT_LOG", "warn")
+        .output()
+        .expect("run marketfront");
+    assert!(output.status.success(), "marketfront {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn last_line(text: &str) -> String {
+    text.lines().last().unwrap().trim().to_string()
+}
+
+#[tokio::test]
+async fn keys_are_managed_from_the_command_line() {
+    let app = TestApp::spawn().await;
+    let created = marketfront(&app.db_url, &["keys", "create", "--org", "CLI Eats", "--kind", "distribution"]);
+    let key = last_line(&created);
+    assert!(key.starts_with("mfk_"), "the key is alone on the last line: {created}");
+    json_of(app.get("/v1/marketplace/stores", &key).await, StatusCode::OK).await;
+
+    let prefix = &key[..16];
+    let listed = marketfront(&app.db_url, &["keys", "list", "--org", "CLI Eats"]);
+    assert!(listed.contains(prefix) && listed.contains("active"), "{listed}");
+    assert!(!listed.contains(&key), "listings never show a key");
+
+    let rolled = last_line(&marketfront(&app.db_url, &["keys", "roll", prefix, "--grace-hours", "0"]));
+    let refused = app.until_status("/v1/marketplace/stores", &key, StatusCode::UNAUTHORIZED).await;
+    problem_of(refused, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    json_of(app.get("/v1/marketplace/stores", &rolled).await, StatusCode::OK).await;
+
+    marketfront(&app.db_url, &["keys", "revoke", &rolled[..16]]);
+    let refused = app.until_status("/v1/marketplace/stores", &rolled, StatusCode::UNAUTHORIZED).await;
+    problem_of(refused, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+
+    // An organisation keeps its kind.
+    let refused = Command::new(env!("CARGO_BIN_EXE_marketfront"))
+        .args(["keys", "create", "--org", "CLI Eats", "--kind", "commerce"])
+        .env("DATABASE_URL", &app.db_url)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn serve_creates_its_database_loads_the_demo_and_stops_cleanly_on_sigterm() {
+    let name = format!("mf_test_{}_{}", chrono::Utc::now().timestamp(), uuid::Uuid::new_v4().simple());
+    let url = format!("{}/{name}", server_url());
+    let port = free_port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_marketfront"))
+        .args(["serve", "--demo"])
+        .env("DATABASE_URL", &url)
+        .env("MARKETFRONT_LISTEN", format!("127.0.0.1:{port}"))
+        .env("MARKETFRONT_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(response) = client.get(format!("{base}/readyz")).send().await {
+            ready = response.status() == StatusCode::OK;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "serve answered /readyz");
+    let stores = client
+        .get(format!("{base}/v1/marketplace/stores"))
+        .bearer_auth(marketfront::demo::DISTRIBUTION_KEY)
+        .send()
+        .await
+        .unwrap();
+    let body = json_of(stores, StatusCode::OK).await;
+    assert_eq!(body["totalCount"], 4, "the demo's four stores");
+
+    let killed = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let mut exit = None;
+    for _ in 0..100 {
+        if let Some(status) = server.try_wait().unwrap() {
+            exit = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let exit = exit.unwrap_or_else(|| {
+        let _ = server.kill();
+        panic!("serve did not stop on SIGTERM")
+    });
+    assert!(exit.success(), "a graceful stop exits 0: {exit:?}");
+
+    let mut admin =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{}/postgres", server_url())).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await.unwrap();
+}

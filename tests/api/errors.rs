@@ -1,0 +1,162 @@
+use crate::helpers::*;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use uuid::Uuid;
+
+#[tokio::test]
+async fn an_unknown_route_is_a_404_problem() {
+    let app = TestApp::spawn().await;
+    let body =
+        problem_of(app.request(Method::GET, "/v1/nowhere", None, None).await, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    assert_eq!(body["instance"], "/v1/nowhere");
+    assert_eq!(body["type"], "https://developer.marketfront.dev/errors/NOT_FOUND");
+    assert_eq!(body["errorCategory"], "not_found");
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_a_405_problem_with_allow() {
+    let app = TestApp::spawn().await;
+    let response = app.request(Method::DELETE, "/v1/marketplace/stores", None, None).await;
+    assert_eq!(response.headers()["allow"], "GET,HEAD");
+    problem_of(response, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED").await;
+}
+
+#[tokio::test]
+async fn a_body_over_one_mebibyte_is_a_413_problem() {
+    let app = TestApp::spawn().await;
+    let key = app.commerce_key().await;
+    let huge = json!({"name": "x".repeat(1024 * 1024 + 1)});
+    let response = app.put(&format!("/v1/commerce/stores/{}", Uuid::now_v7()), &key, &huge).await;
+    problem_of(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
+    assert_eq!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM stores").fetch_one(&app.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400_problem() {
+    let app = TestApp::spawn().await;
+    let key = app.commerce_key().await;
+    let url = format!("{}/v1/commerce/stores/{}", app.address, Uuid::now_v7());
+    for body in ["{\"name\": ", "not json", "{\"name\": \"x\",}"] {
+        let response = app
+            .client
+            .put(&url)
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let problem = problem_of(response, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+        assert!(problem["detail"].as_str().unwrap().contains("not valid JSON"), "{problem}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_without_json_content_type_is_a_400_problem() {
+    let app = TestApp::spawn().await;
+    let key = app.commerce_key().await;
+    let url = format!("{}/v1/commerce/stores/{}", app.address, Uuid::now_v7());
+    let response = app.client.put(&url).bearer_auth(&key).body(store_body("Plain").to_string()).send().await.unwrap();
+    problem_of(response, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+}
+
+#[tokio::test]
+async fn wrong_types_and_missing_fields_name_their_json_path() {
+    let app = TestApp::spawn().await;
+    let key = app.commerce_key().await;
+    let path = format!("/v1/commerce/stores/{}", Uuid::now_v7());
+
+    let mut wrong_type = store_body("Typed");
+    wrong_type["address"]["latitude"] = json!("north");
+    let problem = problem_of(app.put(&path, &key, &wrong_type).await, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    assert_eq!(paths(&problem), ["$.address.latitude"]);
+
+    let mut missing = store_body("Missing");
+    missing["address"].as_object_mut().unwrap().remove("city");
+    let problem = problem_of(app.put(&path, &key, &missing).await, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    assert_eq!(paths(&problem), ["$.address.city"]);
+
+    let mut nested = catalog_body(Uuid::now_v7());
+    nested["items"]["large"]["basePrice"] = json!([1]);
+    let id = app.store_with_menu(&key, &store_body("Menu")).await;
+    let response = app.put(&format!("/v1/commerce/stores/{id}/catalog-set"), &key, &nested).await;
+    let problem = problem_of(response, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    assert_eq!(paths(&problem), ["$.items.large.basePrice"]);
+}
+
+#[tokio::test]
+async fn a_non_uuid_id_is_a_404_of_that_resource() {
+    let app = TestApp::spawn().await;
+    let distribution = app.distribution_key().await;
+    let commerce = app.commerce_key().await;
+    problem_of(
+        app.get("/v1/marketplace/stores/store_123", &distribution).await,
+        StatusCode::NOT_FOUND,
+        "STORE_NOT_FOUND",
+    )
+    .await;
+    problem_of(
+        app.get("/v1/marketplace/catalog-sets/abc", &distribution).await,
+        StatusCode::NOT_FOUND,
+        "CATALOGSET_NOT_FOUND",
+    )
+    .await;
+    problem_of(app.get("/v1/commerce/stores/42", &commerce).await, StatusCode::NOT_FOUND, "STORE_NOT_FOUND").await;
+    let unknown = format!("/v1/marketplace/stores/{}", Uuid::now_v7());
+    problem_of(app.get(&unknown, &distribution).await, StatusCode::NOT_FOUND, "STORE_NOT_FOUND").await;
+}
+
+#[tokio::test]
+async fn bad_query_parameters_are_400_problems_naming_them() {
+    let app = TestApp::spawn().await;
+    let key = app.distribution_key().await;
+    let problem = problem_of(
+        app.get("/v1/marketplace/stores?limit=lots", &key).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_REQUEST",
+    )
+    .await;
+    assert_eq!(paths(&problem), ["$.limit"]);
+}
+
+#[tokio::test]
+async fn request_ids_and_trace_context_are_honoured() {
+    let app = TestApp::spawn().await;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let response = app
+        .client
+        .get(format!("{}/v1/nowhere", app.address))
+        .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
+        .header("x-request-id", "partner-req-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "partner-req-42");
+    let echoed = response.headers()["traceparent"].to_str().unwrap().to_string();
+    assert!(echoed.starts_with(&format!("00-{trace}-")) && echoed.ends_with("-01"), "{echoed}");
+    let body = problem_of(response, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    assert_eq!(body["traceId"], trace);
+    assert_eq!(body["requestId"], "partner-req-42");
+
+    // Without them, fresh ones are made, and successes carry them too.
+    let response = app.request(Method::GET, "/healthz", None, None).await;
+    assert!(!response.headers()["x-request-id"].is_empty());
+    assert!(response.headers()["traceparent"].to_str().unwrap().starts_with("00-"));
+    assert_eq!(json_of(response, StatusCode::OK).await["status"], "ok");
+}
+
+#[tokio::test]
+async fn readiness_checks_the_database() {
+    let app = TestApp::spawn().await;
+    let body = json_of(app.request(Method::GET, "/readyz", None, None).await, StatusCode::OK).await;
+    assert_eq!(body["database"], "ok");
+    app.db.close().await;
+    let problem = problem_of(
+        app.request(Method::GET, "/readyz", None, None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE",
+    )
+    .await;
+    assert_eq!(problem["retryable"], true);
+    assert!(problem["retryAfter"].as_u64().is_some());
+}

@@ -1,0 +1,20 @@
+//! Black-box tests: the real application over real HTTP against a real (fresh) Postgres database.
+
+mod auth;
+mod catalog;
+mod cli;
+mod contract;
+mod crash;
+mod discovery;
+mod errors;
+mod helpers;
+mod lifecycle;
+mod metrics;
+mod opening;
+mod place;
+mod pull;
+mod rate_limits;
+mod sessions;
+mod stores;
+mod validate;
+mod webhooks;
