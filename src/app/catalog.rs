@@ -46,6 +46,7 @@ pub async fn push(
                 ingestions::succeed(&mut tx, ingestion, row.id, now).await?;
             }
             tx.commit().await?;
+            state.cache.invalidate_store(store_id);
             Ok(PushOutcome::Live { row, created })
         }
     }

@@ -24,6 +24,7 @@ pub async fn upsert(
     details.normalise();
     let saved =
         store_db::upsert(&state.db, organization_id, id, &details, state.now()).await?.ok_or_else(|| not_found(id))?;
+    state.cache.invalidate_store(id);
     Ok(saved)
 }
 
@@ -45,6 +46,7 @@ pub async fn update_status(
     let pause = store::apply_status_update(update, now)
         .map_err(|problems| ApiError::validation("The status update has problems.", problems))?;
     let saved = store_db::set_pause(&state.db, organization_id, id, &pause, now).await?.ok_or_else(|| not_found(id))?;
+    state.cache.invalidate_store(id);
     Ok(saved)
 }
 
