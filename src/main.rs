@@ -98,7 +98,13 @@ async fn state(config: Config) -> anyhow::Result<AppState> {
         .with_context(|| format!("preparing the database {described}"))
 }
 
-async fn serve(config: Config, load_demo: bool) -> anyhow::Result<()> {
+async fn serve(mut config: Config, load_demo: bool) -> anyhow::Result<()> {
+    // The demo runs on a developer's machine, where the catalogs and webhook receivers one tries
+    // it with are local; an explicit MARKETFRONT_ALLOW_PRIVATE_URLS still wins.
+    if load_demo && std::env::var_os("MARKETFRONT_ALLOW_PRIVATE_URLS").is_none() {
+        config.allow_private_urls = true;
+        tracing::info!("demo: outbound calls to loopback and private addresses are allowed");
+    }
     if config.uses_default_jwt_secret() {
         tracing::warn!("MARKETFRONT_JWT_SECRET is not set: using the development secret");
     }

@@ -42,8 +42,51 @@ pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult
 }
 
 /// How long a claimed pull is ours before another instance may take it over.
-fn lease(state: &AppState) -> chrono::Duration {
+pub fn lease(state: &AppState) -> chrono::Duration {
     chrono::Duration::from_std(state.config.pull_timeout * 3).unwrap_or(chrono::Duration::seconds(60))
+}
+
+/// What fetching a catalog document came to.
+pub enum Fetched {
+    /// A well-formed catalog set (its rules are still to be checked).
+    Set(CatalogSet),
+    /// A transient failure with attempts left: try again at this time.
+    RetryAt(chrono::DateTime<chrono::Utc>, String),
+    /// Nothing more to try: why, with every problem.
+    Failed(String, Vec<Problem>),
+}
+
+/// Fetches and parses a catalog set from `url`, as the `attempt`th try (from 1); `url_path` is
+/// the JSONPath of the field the partner gave the URL in. Shared by catalog pulls and store
+/// onboarding, so both treat failures and retries the same way.
+pub async fn fetch_catalog_set(state: &AppState, url: &str, url_path: &str, attempt: i32) -> Fetched {
+    let limits = Limits {
+        allow_private: state.config.allow_private_urls,
+        timeout: state.config.pull_timeout,
+        max_bytes: state.config.pull_max_bytes,
+    };
+    let body = match outbound::fetch(url, limits).await {
+        Ok(body) => body,
+        Err(FetchError::Transient(error)) if attempt < state.config.pull_max_attempts => {
+            let delay = state.config.pull_retry_base * 2u32.saturating_pow(attempt.max(1) as u32 - 1);
+            return Fetched::RetryAt(state.now() + chrono::Duration::from_std(delay).unwrap_or_default(), error);
+        }
+        Err(FetchError::Transient(error) | FetchError::Permanent(error)) => {
+            let problem = Problem::at("FETCH_FAILED", url_path, error.clone());
+            return Fetched::Failed(error, vec![problem]);
+        }
+    };
+    match parse_json(&body) {
+        Ok(set) => Fetched::Set(set),
+        Err(error) => {
+            let problems = if error.errors.is_empty() {
+                vec![Problem::new("INVALID_DOCUMENT", error.detail.clone())]
+            } else {
+                error.errors.clone()
+            };
+            Fetched::Failed("the document is not a valid catalog set".to_string(), problems)
+        }
+    }
 }
 
 /// Claims and runs one due pull; `false` when there was none.
@@ -52,37 +95,16 @@ pub async fn run_one(state: &AppState) -> anyhow::Result<bool> {
         return Ok(false);
     };
     tracing::info!(ingestion_id = %job.id, store_id = %job.store_id, attempt = job.attempts, "pulling catalog set");
-    let limits = Limits {
-        allow_private: state.config.allow_private_urls,
-        timeout: state.config.pull_timeout,
-        max_bytes: state.config.pull_max_bytes,
-    };
-    let body = match outbound::fetch(&job.callback_url, limits).await {
-        Ok(body) => body,
-        Err(FetchError::Transient(error)) if job.attempts < state.config.pull_max_attempts => {
-            let delay = state.config.pull_retry_base * 2u32.saturating_pow(job.attempts.max(1) as u32 - 1);
-            let at = state.now() + chrono::Duration::from_std(delay).unwrap_or_default();
+    let set = match fetch_catalog_set(state, &job.callback_url, "$.callbackUrl", job.attempts).await {
+        Fetched::Set(set) => set,
+        Fetched::RetryAt(at, error) => {
             tracing::warn!(ingestion_id = %job.id, %error, retry_at = %at, "catalog pull failed; will retry");
             ingestions::retry_later(&state.db, job.id, at, &error, state.now()).await?;
             return Ok(true);
         }
-        Err(FetchError::Transient(error) | FetchError::Permanent(error)) => {
+        Fetched::Failed(error, problems) => {
             tracing::warn!(ingestion_id = %job.id, %error, "catalog pull failed");
-            let problem = Problem::at("FETCH_FAILED", "$.callbackUrl", error.clone());
-            ingestions::fail(&state.db, job.id, &error, vec![problem], state.now()).await?;
-            return Ok(true);
-        }
-    };
-    let set: CatalogSet = match parse_json(&body) {
-        Ok(set) => set,
-        Err(error) => {
-            let problems = if error.errors.is_empty() {
-                vec![Problem::new("INVALID_DOCUMENT", error.detail.clone())]
-            } else {
-                error.errors.clone()
-            };
-            ingestions::fail(&state.db, job.id, "the document is not a valid catalog set", problems, state.now())
-                .await?;
+            ingestions::fail(&state.db, job.id, &error, problems, state.now()).await?;
             return Ok(true);
         }
     };

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod ingest;
 pub mod keys;
 pub mod lifecycle;
+pub mod onboarding;
 pub mod orders;
 pub mod place;
 pub mod sessions;

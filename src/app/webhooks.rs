@@ -41,7 +41,7 @@ pub struct EndpointView {
 }
 
 impl EndpointView {
-    fn of(row: EndpointRow, secret: Option<String>) -> Self {
+    pub fn of(row: EndpointRow, secret: Option<String>) -> Self {
         EndpointView {
             endpoint_id: row.id,
             url: row.url,
@@ -55,14 +55,14 @@ impl EndpointView {
     }
 }
 
-fn events_for(kind: OrgKind) -> &'static [&'static str] {
+pub fn events_for(kind: OrgKind) -> &'static [&'static str] {
     match kind {
         OrgKind::Distribution => DISTRIBUTION_EVENTS,
         OrgKind::Commerce => COMMERCE_EVENTS,
     }
 }
 
-fn secret() -> String {
+pub fn new_secret() -> String {
     let mut random = [0u8; 32];
     rand::rng().fill(&mut random);
     webhooks::new_secret(random)
@@ -75,11 +75,7 @@ fn limits(state: &AppState) -> Limits {
 pub async fn register(state: &AppState, caller: &Caller, new: NewEndpoint) -> ApiResult<EndpointView> {
     let allowed = events_for(caller.kind);
     let mut problems = Vec::new();
-    if let Err(why) = outbound::check_url(&new.url) {
-        problems.push(Problem::at("INVALID_URL", "$.url", why));
-    } else if !state.config.allow_private_urls
-        && let Err(why) = outbound::check_public(&new.url).await
-    {
+    if let Err(why) = outbound::check_partner_url(&new.url, state.config.allow_private_urls).await {
         problems.push(Problem::at("INVALID_URL", "$.url", why));
     }
     let event_types = new.event_types.unwrap_or_else(|| allowed.iter().map(|e| e.to_string()).collect());
@@ -98,7 +94,7 @@ pub async fn register(state: &AppState, caller: &Caller, new: NewEndpoint) -> Ap
     if !problems.is_empty() {
         return Err(ApiError::validation("The endpoint has problems.", problems));
     }
-    let secret = secret();
+    let secret = new_secret();
     let row = store::insert_endpoint(
         &state.db,
         Uuid::now_v7(),
@@ -130,7 +126,7 @@ pub async fn rotate(state: &AppState, caller: &Caller, id: Uuid, overlap_hours: 
         ));
     }
     let now = state.now();
-    let secret = secret();
+    let secret = new_secret();
     let until = now + chrono::Duration::hours(overlap_hours);
     let row = store::rotate_secret(&state.db, caller.organization_id, id, &secret, until, now)
         .await?

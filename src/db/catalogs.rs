@@ -32,10 +32,7 @@ pub async fn replace(
     set: &CatalogSet,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Replaced> {
-    let owner: Option<Uuid> = sqlx::query_scalar("SELECT store_id FROM catalog_sets WHERE id = $1")
-        .bind(set.catalog_set_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let owner = owner_of(&mut *conn, set.catalog_set_id).await?;
     if owner.is_some_and(|owner| owner != store_id) {
         return Ok(Replaced::IdTaken);
     }
@@ -60,6 +57,11 @@ pub async fn replace(
     .await?;
     let created = owner.is_none();
     Ok(Replaced::Done(Box::new(row), created))
+}
+
+/// The store whose live catalog set has this id, if any.
+pub async fn owner_of<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("SELECT store_id FROM catalog_sets WHERE id = $1").bind(id).fetch_optional(executor).await
 }
 
 pub async fn get<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<CatalogSetRow>> {

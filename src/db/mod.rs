@@ -4,6 +4,7 @@ pub mod catalogs;
 pub mod idempotency;
 pub mod ingestions;
 pub mod keys;
+pub mod onboardings;
 pub mod orders;
 pub mod sandbox_ledger;
 pub mod stores;

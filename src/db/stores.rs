@@ -43,6 +43,19 @@ pub async fn upsert(
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<(StoreRow, bool)>> {
     let mut tx = pool.begin().await?;
+    let saved = upsert_in(&mut tx, organization_id, id, details, now).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// `upsert` inside the caller's transaction (onboarding creates the store with its menu).
+pub async fn upsert_in(
+    tx: &mut PgConnection,
+    organization_id: Uuid,
+    id: Uuid,
+    details: &StoreDetails,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<(StoreRow, bool)>> {
     let created: Option<bool> = sqlx::query_scalar(
         "INSERT INTO stores (id, organization_id, details, latitude, longitude, delivery_allowed, pickup_allowed,
                              delivery_radius_km, search_text, created_at, updated_at)
@@ -68,8 +81,7 @@ pub async fn upsert(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(created) = created else { return Ok(None) };
-    let row = fetch_in(&mut tx, organization_id, id).await?.expect("row just written");
-    tx.commit().await?;
+    let row = fetch_in(tx, organization_id, id).await?.expect("row just written");
     Ok(Some((row, created)))
 }
 

@@ -21,8 +21,8 @@ pub struct EndpointRow {
 const ENDPOINT_COLUMNS: &str =
     "id, organization_id, url, event_types, enabled, disabled_reason, previous_secret_expires_at, created_at";
 
-pub async fn insert_endpoint(
-    pool: &PgPool,
+pub async fn insert_endpoint<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
     id: Uuid,
     organization_id: Uuid,
     url: &str,
@@ -40,7 +40,23 @@ pub async fn insert_endpoint(
     .bind(event_types)
     .bind(secret)
     .bind(now)
-    .fetch_one(pool)
+    .fetch_one(executor)
+    .await
+}
+
+/// The organisation's endpoint at exactly `url`, if it has one.
+pub async fn find_endpoint_by_url(
+    conn: &mut sqlx::PgConnection,
+    organization_id: Uuid,
+    url: &str,
+) -> sqlx::Result<Option<EndpointRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = $1 AND url = $2
+         ORDER BY created_at, id LIMIT 1"
+    ))
+    .bind(organization_id)
+    .bind(url)
+    .fetch_optional(conn)
     .await
 }
 

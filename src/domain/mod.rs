@@ -7,6 +7,7 @@ pub mod geo;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod money;
+pub mod onboarding;
 pub mod order;
 pub mod placement;
 pub mod pricing;

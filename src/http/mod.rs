@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod marketplace;
 pub mod metrics;
+pub mod onboarding;
 pub mod orders;
 pub mod pagination;
 pub mod rate_limit;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .merge(commerce::routes())
         .merge(commerce_orders::routes())
+        .merge(onboarding::routes())
         .merge(marketplace::routes())
         .merge(orders::routes())
         .merge(sessions::routes())

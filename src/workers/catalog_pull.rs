@@ -1,6 +1,6 @@
-//! Drains pending catalog pulls.
+//! Drains pending catalog fetches: catalog pulls, and the catalogs of stores being onboarded.
 
-use crate::app::ingest;
+use crate::app::{ingest, onboarding};
 use crate::state::AppState;
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ const IDLE_POLL: Duration = Duration::from_millis(500);
 
 pub async fn run(state: AppState) {
     loop {
-        match ingest::run_one(&state).await {
+        match fetch_one_of_each(&state).await {
             Ok(true) => continue,
             Ok(false) => {
                 // Woken at once by a new notification on this instance; the poll catches jobs
@@ -24,4 +24,12 @@ pub async fn run(state: AppState) {
             }
         }
     }
+}
+
+/// One due pull and one due onboarding fetch, so neither kind can starve the other; `true` if
+/// either found work.
+async fn fetch_one_of_each(state: &AppState) -> anyhow::Result<bool> {
+    let pulled = ingest::run_one(state).await?;
+    let onboarded = onboarding::fetch_one(state).await?;
+    Ok(pulled || onboarded)
 }

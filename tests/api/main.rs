@@ -2,6 +2,7 @@
 
 mod auth;
 mod catalog;
+mod catalog_server;
 mod cli;
 mod contract;
 mod crash;
@@ -10,6 +11,7 @@ mod errors;
 mod helpers;
 mod lifecycle;
 mod metrics;
+mod onboarding;
 mod opening;
 mod place;
 mod pull;

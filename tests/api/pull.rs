@@ -1,69 +1,11 @@
 //! The pull variant of a catalog push, against a catalog server the test runs.
 
+use crate::catalog_server::{Step, catalog_server};
 use crate::helpers::*;
-use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode as AxumStatus;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
 use uuid::Uuid;
-
-/// What the catalog server does for each request, in turn; the last step repeats.
-#[derive(Clone)]
-enum Step {
-    Serve(Value),
-    Fail(u16),
-    Stall(u64),
-    Garbage,
-}
-
-#[derive(Clone)]
-struct Menu {
-    steps: Arc<Mutex<Vec<Step>>>,
-    hits: Arc<Mutex<usize>>,
-}
-
-impl Menu {
-    fn set(&self, steps: Vec<Step>) {
-        *self.steps.lock().unwrap() = steps;
-    }
-
-    fn hits(&self) -> usize {
-        *self.hits.lock().unwrap()
-    }
-}
-
-async fn serve_menu(State(menu): State<Menu>) -> Response {
-    let step = {
-        let mut hits = menu.hits.lock().unwrap();
-        *hits += 1;
-        let steps = menu.steps.lock().unwrap();
-        steps[(*hits - 1).min(steps.len() - 1)].clone()
-    };
-    match step {
-        Step::Serve(body) => axum::Json(body).into_response(),
-        Step::Fail(code) => AxumStatus::from_u16(code).unwrap().into_response(),
-        Step::Stall(ms) => {
-            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-            AxumStatus::OK.into_response()
-        }
-        Step::Garbage => "<html>not a menu</html>".into_response(),
-    }
-}
-
-/// Starts a catalog server; returns its URL and its controls.
-async fn catalog_server(steps: Vec<Step>) -> (String, Menu) {
-    let menu = Menu { steps: Arc::new(Mutex::new(steps)), hits: Arc::new(Mutex::new(0)) };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/menu.json", listener.local_addr().unwrap());
-    let app = Router::new().route("/menu.json", get(serve_menu)).with_state(menu.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, menu)
-}
 
 struct Setup {
     app: TestApp,

@@ -16,17 +16,17 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Debug)]
-struct Received {
+pub struct Received {
     headers: HeaderMap,
     body: Bytes,
 }
 
 impl Received {
-    fn header(&self, name: &str) -> &str {
+    pub fn header(&self, name: &str) -> &str {
         self.headers.get(name).map(|v| v.to_str().unwrap()).unwrap_or_default()
     }
 
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 }
@@ -36,14 +36,14 @@ type Answer = (u16, Option<&'static str>);
 
 /// An HTTP server that answers from a script (then 200) and keeps every request.
 #[derive(Clone)]
-struct Receiver {
-    url: String,
+pub struct Receiver {
+    pub url: String,
     got: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<VecDeque<Answer>>>,
 }
 
 impl Receiver {
-    async fn start(script: &[Answer]) -> Receiver {
+    pub async fn start(script: &[Answer]) -> Receiver {
         let receiver = Receiver {
             url: String::new(),
             got: Arc::default(),
@@ -71,13 +71,13 @@ impl Receiver {
         Receiver { url, ..receiver }
     }
 
-    fn got(&self) -> Vec<Received> {
+    pub fn got(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 }
 
 /// The receiver's own check of the portal scheme: hex HMAC-SHA256 of the raw body.
-fn portal_signature_ok(secret: &str, received: &Received) -> bool {
+pub fn portal_signature_ok(secret: &str, received: &Received) -> bool {
     let key = STANDARD.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
     mac.update(&received.body);
@@ -86,7 +86,7 @@ fn portal_signature_ok(secret: &str, received: &Received) -> bool {
 }
 
 /// The receiver's own check of Standard Webhooks: base64 HMAC of "{id}.{timestamp}.{body}".
-fn standard_signature_ok(secret: &str, received: &Received) -> bool {
+pub fn standard_signature_ok(secret: &str, received: &Received) -> bool {
     let key = STANDARD.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
     mac.update(format!("{}.{}.", received.header("webhook-id"), received.header("webhook-timestamp")).as_bytes());
@@ -105,7 +105,7 @@ async fn place_one(app: &TestApp, shop: &Shop) -> Value {
     json_of(app.place(&shop.distribution, &fresh_key(), &body).await, StatusCode::CREATED).await
 }
 
-async fn received(app: &TestApp, receiver: &Receiver, count: usize) -> Vec<Received> {
+pub async fn received(app: &TestApp, receiver: &Receiver, count: usize) -> Vec<Received> {
     app.eventually(&format!("{count} webhook requests"), || async {
         let got = receiver.got();
         (got.len() >= count).then_some(got)

@@ -1,0 +1,222 @@
+//! Store onboarding: a commerce partner brings a new store live by itself. It registers the
+//! store with its details, where its menu lives and where it wants new orders; a worker fetches
+//! and checks the menu (`fetch_one`); the partner activates the result, which creates the store,
+//! its catalog set and its webhook endpoint in one transaction.
+
+use super::ingest::{self, Fetched};
+use super::keys::OrgKind;
+use super::webhooks::{EndpointView, events_for, new_secret};
+use crate::db::onboardings::{self as store, FetchOutcome, NewOnboarding, OnboardingRow};
+use crate::db::{catalogs, stores, webhooks};
+use crate::domain::catalog::{self, CatalogSet};
+use crate::domain::error_code::ErrorCode;
+use crate::domain::onboarding::{self as rules, Decision, OnboardingStatus, Request};
+use crate::domain::problem::Problem;
+use crate::domain::store::StoreDetails;
+use crate::error::{ApiError, ApiResult};
+use crate::outbound;
+use crate::state::AppState;
+use serde::Deserialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// The body of `POST /v1/commerce/onboarding/stores`. `store` is exactly the body of
+/// `PUT /v1/commerce/stores/{storeId}`, so a partner describes a store one way everywhere.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registration {
+    pub partner_store_id: String,
+    pub store: StoreDetails,
+    pub catalog_callback_url: String,
+    pub webhook_url: String,
+}
+
+fn not_found(id: Uuid) -> ApiError {
+    ApiError::new(ErrorCode::NotFound, format!("No store onboarding with id {id}."))
+}
+
+fn refused(row: &OnboardingRow, why: String) -> ApiError {
+    ApiError::new(ErrorCode::InvalidStatusTransition, format!("Not allowed: {why}."))
+        .with_member("currentStatus", row.status.clone())
+}
+
+/// Registers an onboarding and starts fetching its catalog; `false` with the onboarding already
+/// open (or active) for the same `partnerStoreId`, which is returned unchanged.
+pub async fn register(
+    state: &AppState,
+    organization_id: Uuid,
+    mut new: Registration,
+) -> ApiResult<(OnboardingRow, bool)> {
+    let mut problems = rules::check_registration(&new.partner_store_id, &new.store);
+    let allow_private = state.config.allow_private_urls;
+    for (path, url) in [("$.catalogCallbackUrl", &new.catalog_callback_url), ("$.webhookUrl", &new.webhook_url)] {
+        if let Err(why) = outbound::check_partner_url(url, allow_private).await {
+            problems.push(Problem::at("INVALID_URL", path, why));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation("The registration has problems; nothing was saved.", problems));
+    }
+    new.store.normalise();
+    let (row, created) = store::register(
+        &state.db,
+        NewOnboarding {
+            organization_id,
+            partner_store_id: &new.partner_store_id,
+            details: &new.store,
+            catalog_callback_url: &new.catalog_callback_url,
+            webhook_url: &new.webhook_url,
+        },
+        state.now(),
+    )
+    .await?;
+    if created {
+        state.pull_wakeup.notify_one();
+    }
+    Ok((row, created))
+}
+
+pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<OnboardingRow> {
+    store::get_owned(&state.db, organization_id, id).await?.ok_or_else(|| not_found(id))
+}
+
+pub async fn list(
+    state: &AppState,
+    organization_id: Uuid,
+    status: Option<OnboardingStatus>,
+    limit: i64,
+    offset: i64,
+) -> ApiResult<(Vec<OnboardingRow>, i64)> {
+    Ok(store::list_owned(&state.db, organization_id, status, limit, offset).await?)
+}
+
+async fn locked(conn: &mut PgConnection, organization_id: Uuid, id: Uuid) -> ApiResult<OnboardingRow> {
+    store::lock_owned(conn, organization_id, id).await?.ok_or_else(|| not_found(id))
+}
+
+/// Fetches the catalog again: after a `catalog_failed` (the partner fixed its file), or before
+/// activating to pick up a newer menu. A no-op while a fetch is already under way.
+pub async fn refetch(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<OnboardingRow> {
+    let mut tx = state.db.begin().await?;
+    let row = locked(&mut tx, organization_id, id).await?;
+    let row = match rules::decide(row.status(), Request::Refetch).map_err(|why| refused(&row, why))? {
+        Decision::Unchanged => return Ok(row),
+        Decision::MoveTo(_) => store::restart_fetch(&mut tx, id, state.now()).await?,
+    };
+    tx.commit().await?;
+    state.pull_wakeup.notify_one();
+    Ok(row)
+}
+
+/// Cancels an onboarding that is not active yet; cancelling a cancelled one changes nothing.
+pub async fn cancel(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<OnboardingRow> {
+    let mut tx = state.db.begin().await?;
+    let row = locked(&mut tx, organization_id, id).await?;
+    let row = match rules::decide(row.status(), Request::Cancel).map_err(|why| refused(&row, why))? {
+        Decision::Unchanged => return Ok(row),
+        Decision::MoveTo(_) => store::cancel(&mut tx, id, state.now()).await?,
+    };
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub struct Activated {
+    pub onboarding: OnboardingRow,
+    /// The endpoint new orders go to; its secret is shown only when this activation created it.
+    pub webhook_endpoint: EndpointView,
+}
+
+/// Makes the store live, in one transaction: the store, its catalog set (discoverable and
+/// orderable from the commit on), and the partner's webhook endpoint for new orders. A partner
+/// that already has an endpoint at the same URL keeps it (and its secret), so onboarding many
+/// stores to one URL does not deliver each order several times.
+pub async fn activate(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<Activated> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let row = locked(&mut tx, organization_id, id).await?;
+    rules::decide(row.status(), Request::Activate).map_err(|why| refused(&row, why))?;
+    let set = &row.catalog.as_ref().expect("an onboarding ready to activate holds its checked catalog").0;
+    let store_id = Uuid::now_v7();
+    stores::upsert_in(&mut tx, organization_id, store_id, &row.details.0, now).await?;
+    if let catalogs::Replaced::IdTaken = catalogs::replace(&mut tx, store_id, set, now).await? {
+        // Another store took the id after the fetch checked it; nothing is kept.
+        return Err(ApiError::validation(
+            "The catalog set's id now belongs to another store; give the set a new catalogSetId and refetch.",
+            vec![id_in_use()],
+        ));
+    }
+    let (endpoint, secret) = match webhooks::find_endpoint_by_url(&mut tx, organization_id, &row.webhook_url).await? {
+        Some(existing) => (existing, None),
+        None => {
+            let secret = new_secret();
+            let events: Vec<String> = events_for(OrgKind::Commerce).iter().map(|e| e.to_string()).collect();
+            let endpoint = webhooks::insert_endpoint(
+                &mut *tx,
+                Uuid::now_v7(),
+                organization_id,
+                &row.webhook_url,
+                &events,
+                &secret,
+                now,
+            )
+            .await?;
+            (endpoint, Some(secret))
+        }
+    };
+    let onboarding = store::activate(&mut tx, id, store_id, endpoint.id, now).await?;
+    tx.commit().await?;
+    state.cache.invalidate_store(store_id);
+    tracing::info!(onboarding_id = %id, %store_id, "store onboarded and live");
+    Ok(Activated { onboarding, webhook_endpoint: EndpointView::of(endpoint, secret) })
+}
+
+fn id_in_use() -> Problem {
+    Problem::at("ID_IN_USE", "$.catalogSetId", "this catalogSetId belongs to another store; use a new id")
+}
+
+/// Every problem a fetched catalog set has for this store: the catalog push's rules, and an id
+/// that another store already uses.
+async fn check_catalog(state: &AppState, set: &CatalogSet, details: &StoreDetails) -> sqlx::Result<Vec<Problem>> {
+    let mut problems = catalog::validate(set, &details.currency);
+    if problems.is_empty() && catalogs::owner_of(&state.db, set.catalog_set_id).await?.is_some() {
+        problems.push(id_in_use());
+    }
+    Ok(problems)
+}
+
+/// Claims one onboarding whose catalog is due to be fetched, fetches and checks it, and records
+/// the outcome; `false` when none was due.
+pub async fn fetch_one(state: &AppState) -> anyhow::Result<bool> {
+    let Some(claim) = store::claim_next(&state.db, state.now(), ingest::lease(state)).await? else {
+        return Ok(false);
+    };
+    let job = &claim.row;
+    tracing::info!(onboarding_id = %job.id, attempt = job.attempts, "fetching an onboarding's catalog set");
+    let fetched =
+        ingest::fetch_catalog_set(state, &job.catalog_callback_url, "$.catalogCallbackUrl", job.attempts).await;
+    let recorded = match fetched {
+        Fetched::RetryAt(at, error) => {
+            tracing::warn!(onboarding_id = %job.id, %error, retry_at = %at, "onboarding catalog fetch failed; will retry");
+            store::retry_later(&state.db, &claim, at, &error, state.now()).await?;
+            return Ok(true);
+        }
+        Fetched::Failed(error, problems) => {
+            let outcome = FetchOutcome::Failed { error: &error, problems };
+            store::finish_fetch(&state.db, &claim, outcome, state.now()).await?
+        }
+        Fetched::Set(mut set) => {
+            let problems = check_catalog(state, &set, &job.details.0).await?;
+            let outcome = if problems.is_empty() {
+                set.normalise();
+                FetchOutcome::Ready(&set)
+            } else {
+                FetchOutcome::Failed { error: "the catalog set has problems", problems }
+            };
+            store::finish_fetch(&state.db, &claim, outcome, state.now()).await?
+        }
+    };
+    if !recorded {
+        tracing::info!(onboarding_id = %job.id, "onboarding changed during the fetch; its outcome was not kept");
+    }
+    Ok(true)
+}

@@ -1,0 +1,188 @@
+//! `/v1/commerce/onboarding/stores…`: a commerce partner brings a new store live by itself.
+
+use super::auth::Commerce;
+use super::extract::{JsonBody, QueryParams, parse_id};
+use super::pagination::Page;
+use crate::app::onboarding::{self, Registration};
+use crate::app::webhooks::EndpointView;
+use crate::db::onboardings::{OnboardingRow, Transition};
+use crate::domain::error_code::ErrorCode;
+use crate::domain::onboarding::OnboardingStatus;
+use crate::domain::problem::Problem;
+use crate::domain::store::StoreDetails;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/commerce/onboarding/stores", post(register).get(list))
+        .route("/v1/commerce/onboarding/stores/{onboarding_id}", get(get_one).delete(cancel))
+        .route("/v1/commerce/onboarding/stores/{onboarding_id}/activate", post(activate))
+        .route("/v1/commerce/onboarding/stores/{onboarding_id}/refetch", post(refetch))
+}
+
+/// An onboarding as its partner sees it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnboardingView {
+    pub onboarding_id: Uuid,
+    pub partner_store_id: String,
+    pub status: String,
+    pub store: StoreDetails,
+    pub catalog_callback_url: String,
+    pub webhook_url: String,
+    /// Fetch attempts of the current fetch.
+    pub attempts: i32,
+    /// While the fetch waits for its next attempt (absent while an attempt is under way).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Every problem found with the catalog (or why it could not be fetched).
+    pub errors: Vec<Problem>,
+    /// The fetched catalog set's id, once it passed every check.
+    pub catalog_set_id: Option<Uuid>,
+    /// The live store, once active.
+    pub store_id: Option<Uuid>,
+    pub webhook_endpoint_id: Option<Uuid>,
+    pub history: Vec<Transition>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<OnboardingRow> for OnboardingView {
+    fn from(row: OnboardingRow) -> Self {
+        let waiting = row.status == OnboardingStatus::FetchingCatalog.as_str() && row.locked_until.is_none();
+        OnboardingView {
+            onboarding_id: row.id,
+            partner_store_id: row.partner_store_id,
+            status: row.status,
+            store: row.details.0,
+            catalog_callback_url: row.catalog_callback_url,
+            webhook_url: row.webhook_url,
+            attempts: row.attempts,
+            next_attempt_at: row.next_attempt_at.filter(|_| waiting),
+            last_error: row.last_error,
+            errors: row.errors.0,
+            catalog_set_id: row.catalog.map(|set| set.0.catalog_set_id),
+            store_id: row.store_id,
+            webhook_endpoint_id: row.webhook_endpoint_id,
+            history: row.history.0,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OnboardingPage {
+    onboardings: Vec<OnboardingView>,
+    total_count: i64,
+    has_more: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ActivationView {
+    #[serde(flatten)]
+    onboarding: OnboardingView,
+    webhook_endpoint: EndpointView,
+}
+
+fn onboarding_id(raw: &str) -> ApiResult<Uuid> {
+    parse_id(raw, ErrorCode::NotFound, "store onboarding")
+}
+
+fn location(id: Uuid) -> (header::HeaderName, String) {
+    (header::LOCATION, format!("/v1/commerce/onboarding/stores/{id}"))
+}
+
+/// 202 for a new onboarding (its catalog is fetched in the background); 200 with the existing
+/// one when the `partnerStoreId` is already being onboarded or is live.
+async fn register(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    JsonBody(body): JsonBody<Registration>,
+) -> ApiResult<Response> {
+    let (row, created) = onboarding::register(&state, caller.organization_id, body).await?;
+    let status = if created { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok((status, [location(row.id)], Json(OnboardingView::from(row))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+    status: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> ApiResult<Json<OnboardingPage>> {
+    let page = Page::check(query.limit, query.offset)?;
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(text) => Some(OnboardingStatus::parse(text).ok_or_else(|| {
+            let known: Vec<&str> = OnboardingStatus::ALL.iter().map(|s| s.as_str()).collect();
+            let message = format!("status must be one of {}", known.join(", "));
+            ApiError::invalid_request(format!("Query parameter status: {message}")).with_errors(vec![Problem::at(
+                "INVALID_PARAMETER",
+                "$.status",
+                message,
+            )])
+        })?),
+    };
+    let (rows, total) = onboarding::list(&state, caller.organization_id, status, page.limit, page.offset).await?;
+    Ok(Json(OnboardingPage {
+        onboardings: rows.into_iter().map(OnboardingView::from).collect(),
+        total_count: total,
+        has_more: page.has_more(total),
+    }))
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<OnboardingView>> {
+    let row = onboarding::get(&state, caller.organization_id, onboarding_id(&raw)?).await?;
+    Ok(Json(row.into()))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<OnboardingView>> {
+    let row = onboarding::cancel(&state, caller.organization_id, onboarding_id(&raw)?).await?;
+    Ok(Json(row.into()))
+}
+
+/// 202: the fetch happens in the background, as on registration.
+async fn refetch(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    Path(raw): Path<String>,
+) -> ApiResult<Response> {
+    let row = onboarding::refetch(&state, caller.organization_id, onboarding_id(&raw)?).await?;
+    Ok((StatusCode::ACCEPTED, [location(row.id)], Json(OnboardingView::from(row))).into_response())
+}
+
+async fn activate(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<ActivationView>> {
+    let activated = onboarding::activate(&state, caller.organization_id, onboarding_id(&raw)?).await?;
+    Ok(Json(ActivationView { onboarding: activated.onboarding.into(), webhook_endpoint: activated.webhook_endpoint }))
+}
