@@ -18,9 +18,9 @@ pub struct OrderRequest {
     pub customer: Option<Customer>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amounts: Option<AmountsInput>,
-    /// Used by place; kept as sent so validate can ignore it.
+    /// Used by place; kept as sent so validate can ignore it (but an object, as the spec says).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment: Option<Value>,
+    pub payment: Option<serde_json::Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validated_order_token: Option<String>,
 }

@@ -1,7 +1,7 @@
 //! A store as its commerce partner describes it, its pause state, and the rules both must meet.
 
 use super::availability::{Schedule, WindowDto, parse_windows};
-use super::geo::valid_coordinates;
+use super::geo::{round_coordinate, valid_coordinates};
 use super::money::{check_amount, currency_exponent};
 use super::problem::Problem;
 use chrono::{DateTime, Utc};
@@ -86,6 +86,8 @@ impl StoreDetails {
     /// Writes every amount at the currency's minor-unit scale (15 → 15.00 for USD), so it is
     /// stored and served the way DESIGN.md pins money on the wire. Call after `validate`.
     pub fn normalise(&mut self) {
+        self.address.latitude = round_coordinate(self.address.latitude);
+        self.address.longitude = round_coordinate(self.address.longitude);
         let exponent = currency_exponent(&self.currency).unwrap_or(2);
         for amount in [&mut self.minimum_order_amount, &mut self.delivery_fee] {
             amount.rescale(exponent);

@@ -23,6 +23,11 @@ fn schema_name(schema: &Value) -> String {
     if let Some(reference) = schema["$ref"].as_str() {
         return reference.rsplit('/').next().unwrap_or(reference).to_string();
     }
+    for (combinator, separator) in [("anyOf", " | "), ("oneOf", " | "), ("allOf", " & ")] {
+        if let Some(parts) = schema[combinator].as_array() {
+            return parts.iter().map(schema_name).collect::<Vec<_>>().join(separator);
+        }
+    }
     match &schema["type"] {
         Value::String(kind) => kind.clone(),
         Value::Array(kinds) => kinds.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" | "),

@@ -44,7 +44,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 }
 
 /// Deserialises JSON, naming the failing field as a JSONPath (`$.cart.lineItems[0].quantity`).
+/// Every body of this API is an object, and no string in it may hold NUL (Postgres stores no
+/// such text, so it could only fail later, as a 500).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|&first| first != b'{') {
+        return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Err(error) => ApiError::invalid_request(format!("The body is not valid JSON: {error}")),
+            Ok(_) => ApiError::invalid_request("The body must be a JSON object."),
+        });
+    }
+    if has_escaped_nul(bytes) {
+        return Err(ApiError::invalid_request(NUL_MESSAGE));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         if error.inner().is_syntax() || error.inner().is_eof() {
@@ -77,7 +88,30 @@ fn field_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError
     )])
 }
 
+const NUL_MESSAGE: &str = "Text must not contain the NUL character (\\u0000).";
+
+/// Whether a JSON text holds a `\u0000` escape. (A raw NUL byte is not valid JSON at all, and
+/// the parser refuses it.) Each backslash escapes the character after it, so `\\u0000` is a
+/// backslash followed by the letters u0000, not a NUL.
+fn has_escaped_nul(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes[i + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
 fn json_path(serde_path: &str) -> String {
+    // serde_json's arbitrary-precision numbers travel as a map with this private key; a bad
+    // number's path ends in it, which means nothing to a partner.
+    let serde_path = serde_path.trim_end_matches(".$serde_json::private::Number");
     if serde_path == "." || serde_path.is_empty() {
         "$".to_string()
     } else if serde_path.starts_with('[') {
@@ -102,6 +136,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        if form_urlencoded::parse(query.as_bytes()).any(|(name, value)| name.contains('\0') || value.contains('\0')) {
+            return Err(ApiError::invalid_request(NUL_MESSAGE));
+        }
         let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer).map(QueryParams).map_err(|error| {
             let parameter = error.path().to_string();
@@ -116,4 +153,35 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
 /// is simply not found).
 pub fn parse_id(raw: &str, not_found: ErrorCode, what: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::new(not_found, format!("No {what} with id {raw:?}.")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_escaped_nul_counts_as_nul() {
+        assert!(has_escaped_nul(br#"{"name": "a\u0000b"}"#));
+        assert!(has_escaped_nul(br#"{"name": "\\\u0000"}"#), "an escaped backslash, then NUL");
+        assert!(!has_escaped_nul(br#"{"name": "\\u0000"}"#), "a backslash, then the letters u0000");
+        assert!(!has_escaped_nul(br#"{"name": "\u0001"}"#));
+    }
+
+    #[test]
+    fn a_body_must_be_an_object_without_nul() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Body {
+            #[serde(default)]
+            _hours: Option<i64>,
+        }
+        assert!(parse_json::<Body>(b" {}").is_ok());
+        assert!(parse_json::<Body>(b"[]").is_err(), "serde would read an array as the struct's fields");
+        assert!(parse_json::<Body>(br#"{"x": "\u0000"}"#).is_err());
+    }
+
+    #[test]
+    fn a_bad_numbers_path_names_the_field_only() {
+        assert_eq!(json_path("deliveryFee.$serde_json::private::Number"), "$.deliveryFee");
+        assert_eq!(json_path("[0].quantity"), "$[0].quantity");
+    }
 }

@@ -7,7 +7,7 @@ use super::views::{CatalogSetView, StorePage, StoreView};
 use crate::app::{catalog, stores};
 use crate::db::stores::Discovery;
 use crate::domain::error_code::ErrorCode;
-use crate::domain::geo::valid_coordinates;
+use crate::domain::geo::{round_coordinate, valid_coordinates};
 use crate::domain::problem::Problem;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -44,7 +44,9 @@ impl DiscoveryQuery {
     fn check(self) -> Result<Discovery, ApiError> {
         let mut problems = Vec::new();
         let near = match (self.latitude, self.longitude) {
-            (Some(lat), Some(lon)) if valid_coordinates(lat, lon) => Some((lat, lon)),
+            (Some(lat), Some(lon)) if valid_coordinates(lat, lon) => {
+                Some((round_coordinate(lat), round_coordinate(lon)))
+            }
             (None, None) => None,
             (Some(_), Some(_)) => {
                 problems.push(Problem::at(

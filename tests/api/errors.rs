@@ -84,6 +84,27 @@ async fn wrong_types_and_missing_fields_name_their_json_path() {
     assert_eq!(paths(&problem), ["$.items.large.basePrice"]);
 }
 
+/// Found by the contract run: Postgres stores no NUL in text, so a NUL that got past the edge
+/// came back as a 500. And serde reads a JSON array as a struct's fields, in order.
+#[tokio::test]
+async fn nul_characters_and_non_object_bodies_are_400_problems() {
+    let app = TestApp::spawn().await;
+    let distribution = app.distribution_key().await;
+    let commerce = app.commerce_key().await;
+    let response = app.get("/v1/marketplace/stores?query=pizza%00", &distribution).await;
+    let problem = problem_of(response, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    assert!(problem["detail"].as_str().unwrap().contains("NUL"), "{problem}");
+
+    let path = format!("/v1/commerce/stores/{}", Uuid::now_v7());
+    let mut named = store_body("Pizza");
+    named["name"] = json!("Pizza\u{0}Place");
+    problem_of(app.put(&path, &commerce, &named).await, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    let problem =
+        problem_of(app.put(&path, &commerce, &json!([])).await, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    assert!(problem["detail"].as_str().unwrap().contains("JSON object"), "{problem}");
+    assert_eq!(app.count("SELECT count(*) FROM stores").await, 0, "nothing was saved");
+}
+
 #[tokio::test]
 async fn a_non_uuid_id_is_a_404_of_that_resource() {
     let app = TestApp::spawn().await;
