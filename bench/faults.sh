@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The fault tests, one command, a few minutes: a place load (examples/faultload, partners that
+# retry with the same key) while the script breaks things, then the database is checked.
+#
+#   bench/faults.sh [postgres-restart] [server-kill] [three-instances]     (default: all three)
+#
+# - postgres-restart: Postgres stopped for 6 s under load, then started again. While it is down
+#   requests must fail with 503 and /readyz must say so; afterwards the service must recover by
+#   itself, and no order may be lost or doubled.
+# - server-kill: the server SIGKILLed mid-load (payments take 150 ms, so requests are inside the
+#   payment step), restarted 2 s later; retries go to the restarted server.
+# - three-instances: three servers on one database, each request (and retry) to the next one.
+#
+# The checks, on the database once the load has ended and the completer has had its time:
+# every 201 has its order placed; no idempotency key and no token backs two orders; no
+# authorisation approved by the processor is left without a placed order.
+#
+# Postgres here is a private throwaway cluster (initdb in a temporary folder, its own port), so
+# stopping it disturbs nothing else on the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scenarios=("${@:-postgres-restart server-kill three-instances}")
+read -r -a scenarios <<< "${scenarios[*]}"
+
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | tail -1)
+work=$(mktemp -d /tmp/marketfront-faults.XXXXXX)
+chown postgres "$work"
+pg_port=${FAULTS_PG_PORT:-55432}
+as_postgres() { runuser -u postgres -- "$@"; }
+pg() { as_postgres "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -o "-p $pg_port -k $work" -w "$@" > /dev/null; }
+servers=()
+cleanup() {
+  for pid in "${servers[@]}"; do kill "$pid" 2> /dev/null || true; done
+  pg stop -m immediate 2> /dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+as_postgres "$pg_bin/initdb" -D "$work/pg" -A trust -U postgres > /dev/null
+pg start
+
+cargo build --quiet --bin marketfront --example faultload
+db_url() { echo "postgres://postgres@127.0.0.1:$pg_port/$1"; }
+sql() { psql "$(db_url "$1")" -Atq -c "$2"; }
+
+# Starts a server on port $2 against database $1; its pid goes into `servers`.
+start_server() {
+  DATABASE_URL=$(db_url "$1") MARKETFRONT_LISTEN="127.0.0.1:$2" MARKETFRONT_LOG=warn \
+    MARKETFRONT_RATE_LIMIT_READS_PER_MINUTE=1000000000 MARKETFRONT_RATE_LIMIT_WRITES_PER_MINUTE=1000000000 \
+    MARKETFRONT_PLACE_LEASE_SECONDS=5 MARKETFRONT_PAYMENT_TIMEOUT_SECONDS=2 MARKETFRONT_COMPLETER_INTERVAL_MS=500 \
+    target/debug/marketfront serve --demo >> "$work/server-$2.log" 2>&1 &
+  servers+=($!)
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$2/readyz" > /dev/null && return 0
+    sleep 0.1
+  done
+  echo "server on $2 did not become ready"; tail -20 "$work/server-$2.log"; exit 1
+}
+
+# Records /readyz every 0.2 s into $1 until the file $1.stop appears: "seconds status".
+watch_ready() {
+  local start=$EPOCHREALTIME
+  while [ ! -e "$1.stop" ]; do
+    local code
+    code=$(curl -s -o /dev/null -m 3 -w '%{http_code}' "http://127.0.0.1:$2/readyz" || true)
+    echo "$(echo "$EPOCHREALTIME - $start" | bc) $code" >> "$1"
+    sleep 0.2
+  done
+}
+
+# The checks; prints them and fails the scenario on any anomaly.
+check() {
+  local database=$1 acks=$2
+  # The completer rolls back or finishes abandoned requests after their 5 s lease.
+  for _ in $(seq 1 60); do
+    [ "$(sql "$database" "SELECT count(*) FROM idempotency_keys WHERE recovery_point <> 'finished'")" = 0 ] && break
+    sleep 0.5
+  done
+  sql "$database" "CREATE TABLE acks (idempotency_key uuid, order_id uuid)"
+  psql "$(db_url "$database")" -q -c "\\copy acks FROM '$acks' CSV"
+  local missing doubled_keys doubled_tokens orphans unfinished placed
+  missing=$(sql "$database" "SELECT count(*) FROM acks a LEFT JOIN orders o ON o.id = a.order_id AND o.placement = 'placed'
+                             AND o.idempotency_key = a.idempotency_key WHERE o.id IS NULL")
+  doubled_keys=$(sql "$database" "SELECT count(*) FROM (SELECT 1 FROM orders WHERE placement = 'placed'
+                                  GROUP BY organization_id, idempotency_key HAVING count(*) > 1) d")
+  doubled_tokens=$(sql "$database" "SELECT count(*) FROM (SELECT 1 FROM orders WHERE placement = 'placed'
+                                    GROUP BY token_hash HAVING count(*) > 1) d")
+  orphans=$(sql "$database" "SELECT count(*) FROM sandbox_processor_ledger l
+                             LEFT JOIN payment_authorizations p ON p.processor_key = l.idempotency_key
+                             LEFT JOIN orders o ON o.id = p.order_id AND o.placement = 'placed'
+                             WHERE l.outcome = 'approved' AND o.id IS NULL")
+  unfinished=$(sql "$database" "SELECT count(*) FROM idempotency_keys WHERE recovery_point <> 'finished'")
+  placed=$(sql "$database" "SELECT count(*) FROM orders WHERE placement = 'placed'")
+  echo "  orders placed: $placed; acknowledged (201): $(wc -l < "$acks")"
+  echo "  acknowledged but missing: $missing; keys with two orders: $doubled_keys; tokens with two orders: $doubled_tokens"
+  echo "  approved authorisations without a placed order: $orphans; requests left unfinished: $unfinished"
+  local anomalies=$((missing + doubled_keys + doubled_tokens + orphans + unfinished))
+  echo "  anomalies: $anomalies"
+  [ "$anomalies" = 0 ]
+}
+
+failed=0
+for scenario in "${scenarios[@]}"; do
+  database=faults_${scenario//-/_}
+  acks="$work/$database.csv"
+  echo "== $scenario"
+  case $scenario in
+    postgres-restart)
+      start_server "$database" 18301
+      watch_ready "$work/ready" 18301 &
+      watcher=$!
+      target/debug/examples/faultload --urls http://127.0.0.1:18301 --seconds 20 --acks "$acks" > "$work/load.json" &
+      load=$!
+      sleep 5
+      pg stop -m fast
+      down_at=$EPOCHREALTIME
+      echo "  Postgres stopped"
+      sleep 6
+      pg start
+      up_at=$EPOCHREALTIME
+      echo "  Postgres started after $(echo "$up_at - $down_at" | bc | cut -c1-4) s"
+      until curl -fs http://127.0.0.1:18301/readyz > /dev/null; do sleep 0.05; done
+      echo "  /readyz 200 again $(echo "$EPOCHREALTIME - $up_at" | bc | cut -c1-4) s after Postgres was back"
+      wait $load
+      touch "$work/ready.stop"
+      wait $watcher
+      echo "  /readyz while it ran: $(awk '{print $2}' "$work/ready" | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+      echo "  load: $(cat "$work/load.json")"
+      ;;
+    server-kill)
+      start_server "$database" 18301
+      target/debug/examples/faultload --urls http://127.0.0.1:18301 --seconds 15 --card tok_slow_150 \
+        --acks "$acks" > "$work/load.json" &
+      load=$!
+      sleep 5
+      kill -9 "${servers[-1]}"; wait "${servers[-1]}" 2> /dev/null || true
+      echo "  server SIGKILLed with $(sql "$database" "SELECT count(*) FROM idempotency_keys WHERE recovery_point <> 'finished'") place requests in flight"
+      sleep 2
+      start_server "$database" 18301
+      echo "  server restarted"
+      wait $load
+      echo "  load: $(cat "$work/load.json")"
+      ;;
+    three-instances)
+      start_server "$database" 18301
+      start_server "$database" 18302
+      start_server "$database" 18303
+      target/debug/examples/faultload --urls http://127.0.0.1:18301,http://127.0.0.1:18302,http://127.0.0.1:18303 \
+        --seconds 15 --connections 24 --acks "$acks" > "$work/load.json"
+      echo "  load: $(cat "$work/load.json")"
+      ;;
+    *) echo "unknown scenario $scenario"; exit 2 ;;
+  esac
+  check "$database" "$acks" || failed=1
+  for pid in "${servers[@]}"; do kill "$pid" 2> /dev/null || true; wait "$pid" 2> /dev/null || true; done
+  servers=()
+done
+exit $failed
