@@ -12,6 +12,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const DEMO_KEY: &str = "mfk_demodistrib0_public-demo-key-for-local-use-only";
+/// The demo restaurant group that owns the demo stores: it moves the mix's orders forward.
+const DEMO_COMMERCE_KEY: &str = "mfk_democommerce_public-demo-key-for-local-use-only";
 /// Midtown Bagels: open around the clock, pickup only, with required and optional modifiers.
 const BAGELS_STORE: &str = "0195a1b0-0000-7000-8000-000000000002";
 const BAGELS_MENU: &str = "0195a1b0-0000-7000-8000-000000000102";
@@ -44,7 +46,7 @@ fn options() -> Options {
             _ => {
                 eprintln!(
                     "usage: loadgen [--url URL] [--key KEY] [--connections N] [--seconds S] \
-                     [--scenarios healthz,validate-valid,validate-invalid,stores,catalog,place,webhooks]"
+                     [--scenarios healthz,validate-valid,validate-invalid,stores,catalog,place,webhooks,mix]"
                 );
                 std::process::exit(2);
             }
@@ -243,6 +245,186 @@ async fn worker(
     outcome
 }
 
+/// One request of the mix, timed into `stats` under `endpoint`; its JSON body when it answered
+/// `expect`.
+#[allow(clippy::too_many_arguments)]
+async fn timed(
+    client: &Client,
+    stats: &mut BTreeMap<&'static str, Outcome>,
+    endpoint: &'static str,
+    method: Method,
+    url: String,
+    key: &str,
+    body: Option<String>,
+    idempotency_key: Option<String>,
+    expect: StatusCode,
+) -> Option<Value> {
+    let mut builder = client.request(method, url).bearer_auth(key);
+    if let Some(body) = body {
+        builder = builder.header("content-type", "application/json").body(body);
+    }
+    if let Some(idempotency_key) = idempotency_key {
+        builder = builder.header("idempotency-key", idempotency_key);
+    }
+    let started = Instant::now();
+    let answer = match builder.send().await {
+        Ok(response) => {
+            let status = response.status();
+            response.bytes().await.ok().map(|bytes| (status, bytes))
+        }
+        Err(_) => None,
+    };
+    let outcome = stats
+        .entry(endpoint)
+        .or_insert_with(|| Outcome { latencies_us: Vec::with_capacity(10_000), failures: BTreeMap::new() });
+    outcome.latencies_us.push(started.elapsed().as_micros() as u64);
+    match answer {
+        Some((status, bytes)) if status == expect => serde_json::from_slice(&bytes).ok().or(Some(Value::Null)),
+        Some((status, _)) => {
+            *outcome.failures.entry(status.as_u16().to_string()).or_default() += 1;
+            None
+        }
+        None => {
+            *outcome.failures.entry("io".into()).or_default() += 1;
+            None
+        }
+    }
+}
+
+/// The realistic mix: each connection repeats a customer's journey through a partner (find
+/// stores, read the menu, price the cart twice as it changes, place it under a fresh key) and
+/// the restaurant's side of the order (confirmed, preparing, ready, completed).
+async fn journeys(client: Client, base: String, key: String, until: Instant) -> BTreeMap<&'static str, Outcome> {
+    let mut stats = BTreeMap::new();
+    let url = |path: &str| format!("{base}{path}");
+    while Instant::now() < until {
+        let stores = "/v1/marketplace/stores?latitude=40.7128&longitude=-74.0060&limit=10";
+        let get = Method::GET;
+        let ok = StatusCode::OK;
+        timed(&client, &mut stats, "mix: discovery", get.clone(), url(stores), &key, None, None, ok).await;
+        let menu = format!("/v1/marketplace/catalog-sets/{BAGELS_MENU}");
+        timed(&client, &mut stats, "mix: catalog set", get, url(&menu), &key, None, None, ok).await;
+        let validate = "/v1/marketplace/orders/validate";
+        let mut first = valid_cart();
+        first["cart"]["lineItems"].as_array_mut().expect("lines").truncate(3);
+        let post = Method::POST;
+        timed(
+            &client,
+            &mut stats,
+            "mix: validate",
+            post.clone(),
+            url(validate),
+            &key,
+            Some(first.to_string()),
+            None,
+            ok,
+        )
+        .await;
+        let Some(priced) = timed(
+            &client,
+            &mut stats,
+            "mix: validate",
+            post.clone(),
+            url(validate),
+            &key,
+            Some(valid_cart().to_string()),
+            None,
+            ok,
+        )
+        .await
+        else {
+            continue;
+        };
+        let mut body = valid_cart();
+        body["validatedOrderToken"] = priced["validatedOrderToken"].clone();
+        body["amounts"]["total"] = priced["amounts"]["total"].clone();
+        body["payment"] = json!({"cardOnFile": {"cardToken": "tok_visa", "processorType": "stripe"}});
+        let fresh_key = Some(uuid::Uuid::new_v4().to_string());
+        let place = "/v1/marketplace/orders/place";
+        let Some(order) = timed(
+            &client,
+            &mut stats,
+            "mix: place",
+            post.clone(),
+            url(place),
+            &key,
+            Some(body.to_string()),
+            fresh_key,
+            StatusCode::CREATED,
+        )
+        .await
+        else {
+            continue;
+        };
+        let status_path = format!("/v1/commerce/orders/{}/status", order["gettOrderId"].as_str().unwrap_or_default());
+        for update in [
+            json!({"status": "confirmed"}),
+            json!({"status": "preparing"}),
+            json!({"status": "ready"}),
+            json!({"state": "completed"}),
+        ] {
+            let body = Some(update.to_string());
+            timed(
+                &client,
+                &mut stats,
+                "mix: status update",
+                post.clone(),
+                url(&status_path),
+                DEMO_COMMERCE_KEY,
+                body,
+                None,
+                ok,
+            )
+            .await;
+        }
+    }
+    stats
+}
+
+/// Runs the mix over every connection for `seconds` and prints a row per endpoint.
+async fn run_mix(client: &Client, options: &Options) {
+    let started = Instant::now();
+    let until = started + Duration::from_secs(options.seconds);
+    let tasks: Vec<_> = (0..options.connections)
+        .map(|_| tokio::spawn(journeys(client.clone(), options.url.clone(), options.key.clone(), until)))
+        .collect();
+    let mut merged: BTreeMap<&'static str, Outcome> = BTreeMap::new();
+    for task in tasks {
+        for (endpoint, outcome) in task.await.expect("journey worker") {
+            let into = merged
+                .entry(endpoint)
+                .or_insert_with(|| Outcome { latencies_us: Vec::new(), failures: BTreeMap::new() });
+            into.latencies_us.extend(outcome.latencies_us);
+            for (status, count) in outcome.failures {
+                *into.failures.entry(status).or_default() += count;
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let total: usize = merged.values().map(|o| o.latencies_us.len()).sum();
+    for (endpoint, mut outcome) in merged {
+        print_row(endpoint, &mut outcome.latencies_us, &outcome.failures, elapsed);
+    }
+    println!("| mix: all requests | {total} | {:.0} | | | | |", total as f64 / elapsed);
+}
+
+fn print_row(name: &str, latencies: &mut [u64], failures: &BTreeMap<String, u64>, elapsed: f64) {
+    latencies.sort_unstable();
+    let failed = if failures.is_empty() {
+        "0".to_string()
+    } else {
+        failures.iter().map(|(s, c)| format!("{c}×{s}")).collect::<Vec<_>>().join(", ")
+    };
+    println!(
+        "| {name} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {failed} |",
+        latencies.len(),
+        latencies.len() as f64 / elapsed,
+        percentile(latencies, 0.50),
+        percentile(latencies, 0.99),
+        percentile(latencies, 0.999),
+    );
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -264,6 +446,10 @@ async fn main() {
     println!("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
     let mut webhook_report = None;
     for name in &options.scenarios {
+        if name == "mix" {
+            run_mix(&client, &options).await;
+            continue;
+        }
         let receiver = if name == "webhooks" {
             let (url, receipts) = start_receiver().await;
             let registered = client
@@ -317,12 +503,6 @@ async fn main() {
             }
         }
         let elapsed = started.elapsed().as_secs_f64();
-        latencies.sort_unstable();
-        let failed = if failures.is_empty() {
-            "0".to_string()
-        } else {
-            failures.iter().map(|(s, c)| format!("{c}×{s}")).collect::<Vec<_>>().join(", ")
-        };
         if let Some(receipts) = receiver {
             // Every place of the run (warm-up included) emits one order_create to the receiver.
             let placed = latencies.len() + 1;
@@ -351,14 +531,7 @@ async fn main() {
                 lags.last().copied().unwrap_or(0.0)
             ));
         }
-        println!(
-            "| {name} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {failed} |",
-            latencies.len(),
-            latencies.len() as f64 / elapsed,
-            percentile(&latencies, 0.50),
-            percentile(&latencies, 0.99),
-            percentile(&latencies, 0.999),
-        );
+        print_row(name, &mut latencies, &failures, elapsed);
     }
     if let Some(report) = webhook_report {
         println!("\n{report}");
