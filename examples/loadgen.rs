@@ -305,36 +305,17 @@ async fn journeys(client: Client, base: String, key: String, until: Instant) -> 
         let menu = format!("/v1/marketplace/catalog-sets/{BAGELS_MENU}");
         timed(&client, &mut stats, "mix: catalog set", get, url(&menu), &key, None, None, ok).await;
         let validate = "/v1/marketplace/orders/validate";
+        // The customer prices a smaller cart, adds to it, and prices it again.
         let mut first = valid_cart();
         first["cart"]["lineItems"].as_array_mut().expect("lines").truncate(3);
         let post = Method::POST;
-        timed(
-            &client,
-            &mut stats,
-            "mix: validate",
-            post.clone(),
-            url(validate),
-            &key,
-            Some(first.to_string()),
-            None,
-            ok,
-        )
-        .await;
-        let Some(priced) = timed(
-            &client,
-            &mut stats,
-            "mix: validate",
-            post.clone(),
-            url(validate),
-            &key,
-            Some(valid_cart().to_string()),
-            None,
-            ok,
-        )
-        .await
-        else {
-            continue;
-        };
+        let mut priced = None;
+        for cart in [first, valid_cart()] {
+            let body = Some(cart.to_string());
+            priced =
+                timed(&client, &mut stats, "mix: validate", post.clone(), url(validate), &key, body, None, ok).await;
+        }
+        let Some(priced) = priced else { continue };
         let mut body = valid_cart();
         body["validatedOrderToken"] = priced["validatedOrderToken"].clone();
         body["amounts"]["total"] = priced["amounts"]["total"].clone();
