@@ -53,7 +53,7 @@ pub async fn insert_batch(pool: &PgPool, records: Vec<TokenRecord>) -> sqlx::Res
     sqlx::query(
         "INSERT INTO validated_orders (token_hash, organization_id, partner_user_id, store_id, catalog_set_id, snapshot,
                                        total, currency, created_at, expires_at)
-         SELECT h, o, u, s, c, j::jsonb, t, cur, cr, ex
+         SELECT h, o, u, s, c, j, t, cur, cr, ex
          FROM UNNEST($1::bytea[], $2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::text[],
                      $7::numeric[], $8::text[], $9::timestamptz[], $10::timestamptz[])
               AS batch (h, o, u, s, c, j, t, cur, cr, ex)",
@@ -101,7 +101,8 @@ pub struct TokenRow {
 /// serialise here.
 pub async fn lock(conn: &mut sqlx::PgConnection, hash: &[u8]) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as(
-        "SELECT organization_id, partner_user_id, store_id, catalog_set_id, snapshot, expires_at, order_id
+        "SELECT organization_id, partner_user_id, store_id, catalog_set_id, snapshot::json AS snapshot, expires_at,
+                order_id
          FROM validated_orders WHERE token_hash = $1 FOR UPDATE",
     )
     .bind(hash)
