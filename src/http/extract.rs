@@ -1,6 +1,7 @@
 //! Extractors that report bad input through `ApiError`, so a malformed body, query or id gets
 //! the same problem+json as any other error, with the JSONPath of the offending field.
 
+use super::strict_json::Strict;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::problem::Problem;
 use crate::error::ApiError;
@@ -44,33 +45,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 }
 
 /// Deserialises JSON, naming the failing field as a JSONPath (`$.cart.lineItems[0].quantity`).
-/// Every body of this API is an object, and no string in it may hold NUL (Postgres stores no
-/// such text, so it could only fail later, as a 500).
+/// Every body of this API is an object; no struct in it may be sent as an array (see
+/// `strict_json`), and no string in it may hold NUL (Postgres stores no such text, so it could
+/// only fail later, as a 500).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|&first| first != b'{') {
-        return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-            Err(error) => ApiError::invalid_request(format!("The body is not valid JSON: {error}")),
-            Ok(_) => ApiError::invalid_request("The body must be a JSON object."),
-        });
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|error| ApiError::invalid_request(format!("The body is not valid JSON: {error}")))?;
+    if !value.is_object() {
+        return Err(ApiError::invalid_request("The body must be a JSON object."));
     }
     if has_escaped_nul(bytes) {
         return Err(ApiError::invalid_request(NUL_MESSAGE));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        if error.inner().is_syntax() || error.inner().is_eof() {
-            return ApiError::invalid_request(format!("The body is not valid JSON: {}", error.inner()));
-        }
-        field_error(error)
-    })?;
-    deserializer.end().map_err(|error| ApiError::invalid_request(format!("The body is not valid JSON: {error}")))?;
-    Ok(value)
+    from_value(&value)
 }
 
 /// Reads a typed request out of a body already parsed as JSON, with the same errors as
 /// `parse_json` (for handlers that need the raw document too, like place's fingerprint).
 pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(field_error)
+    serde_path_to_error::deserialize(Strict(value)).map_err(field_error)
 }
 
 /// A well-formed body with a wrong or missing field: 400 naming the field.

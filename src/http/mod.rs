@@ -14,6 +14,7 @@ pub mod orders;
 pub mod pagination;
 pub mod rate_limit;
 pub mod sessions;
+pub mod strict_json;
 pub mod views;
 pub mod webhooks;
 

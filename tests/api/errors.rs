@@ -103,6 +103,14 @@ async fn nul_characters_and_non_object_bodies_are_400_problems() {
         problem_of(app.put(&path, &commerce, &json!([])).await, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
     assert!(problem["detail"].as_str().unwrap().contains("JSON object"), "{problem}");
     assert_eq!(app.count("SELECT count(*) FROM stores").await, 0, "nothing was saved");
+
+    // Nor may a nested object come as an array of its fields.
+    let mut as_array = store_body("Pizza");
+    as_array["address"] = json!(["1 Main St", "New York", "NY", "10001", "US", 40.75, -73.99]);
+    let problem =
+        problem_of(app.put(&path, &commerce, &as_array).await, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    assert_eq!(paths(&problem), ["$.address"], "{problem}");
+    assert_eq!(app.count("SELECT count(*) FROM stores").await, 0, "nothing was saved");
 }
 
 #[tokio::test]
