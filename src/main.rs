@@ -1,5 +1,10 @@
 //! The `marketfront` binary: `serve`, `migrate`, `demo` and `keys`.
 
+// mimalloc: validate's hot path allocates many small short-lived objects (the parsed body, the
+// priced snapshot, the answer); it serves them faster than the system allocator (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use marketfront::app::keys::{self, OrgKind};
