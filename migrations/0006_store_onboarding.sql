@@ -20,15 +20,18 @@ CREATE TABLE store_onboardings (
     claim_id              uuid,
     last_error            text,
     errors                jsonb NOT NULL DEFAULT '[]',
-    -- The fetched catalog set once it passed every check; made live on activation.
+    -- The fetched catalog set once it passed every check, until activation makes it live (then
+    -- it is the store's catalog set, and only its id stays here). Read by activation alone.
     catalog               jsonb,
+    catalog_set_id        uuid,
     store_id              uuid REFERENCES stores (id),
     webhook_endpoint_id   uuid REFERENCES webhook_endpoints (id),
     -- Every status the onboarding has been in: [{status, at, detail?}], oldest first.
     history               jsonb NOT NULL DEFAULT '[]',
     created_at            timestamptz NOT NULL,
     updated_at            timestamptz NOT NULL,
-    CHECK ((status = 'ready_to_activate') = (catalog IS NOT NULL) OR status = 'active'),
+    CHECK ((status = 'ready_to_activate') = (catalog IS NOT NULL)),
+    CHECK ((status IN ('ready_to_activate', 'active')) = (catalog_set_id IS NOT NULL)),
     CHECK ((status = 'active') = (store_id IS NOT NULL))
 );
 

@@ -135,10 +135,10 @@ pub async fn activate(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiR
     let mut tx = state.db.begin().await?;
     let row = locked(&mut tx, organization_id, id).await?;
     rules::decide(row.status(), Request::Activate).map_err(|why| refused(&row, why))?;
-    let set = &row.catalog.as_ref().expect("an onboarding ready to activate holds its checked catalog").0;
+    let set = store::catalog(&mut tx, id).await?.expect("an onboarding ready to activate holds its checked catalog");
     let store_id = Uuid::now_v7();
     stores::upsert_in(&mut tx, organization_id, store_id, &row.details.0, now).await?;
-    if let catalogs::Replaced::IdTaken = catalogs::replace(&mut tx, store_id, set, now).await? {
+    if let catalogs::Replaced::IdTaken = catalogs::replace(&mut tx, store_id, &set, now).await? {
         // Another store took the id after the fetch checked it; nothing is kept.
         return Err(ApiError::validation(
             "The catalog set's id now belongs to another store; give the set a new catalogSetId and refetch.",
@@ -165,7 +165,6 @@ pub async fn activate(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiR
     };
     let onboarding = store::activate(&mut tx, id, store_id, endpoint.id, now).await?;
     tx.commit().await?;
-    state.cache.invalidate_store(store_id);
     tracing::info!(onboarding_id = %id, %store_id, "store onboarded and live");
     Ok(Activated { onboarding, webhook_endpoint: EndpointView::of(endpoint, secret) })
 }

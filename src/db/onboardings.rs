@@ -36,7 +36,8 @@ pub struct OnboardingRow {
     pub locked_until: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub errors: Json<Vec<Problem>>,
-    pub catalog: Option<Json<CatalogSet>>,
+    /// The checked catalog set's id, once fetched (the set itself is read by `catalog` only).
+    pub catalog_set_id: Option<Uuid>,
     pub store_id: Option<Uuid>,
     pub webhook_endpoint_id: Option<Uuid>,
     pub history: Json<Vec<Transition>>,
@@ -58,7 +59,7 @@ pub struct Claimed {
 }
 
 const COLUMNS: &str = "id, organization_id, partner_store_id, details, catalog_callback_url, webhook_url, status,
-    attempts, next_attempt_at, locked_until, last_error, errors, catalog, store_id, webhook_endpoint_id, history, created_at, updated_at";
+    attempts, next_attempt_at, locked_until, last_error, errors, catalog_set_id, store_id, webhook_endpoint_id, history, created_at, updated_at";
 
 fn entry(status: OnboardingStatus, at: DateTime<Utc>, detail: Option<&str>) -> Json<Vec<Transition>> {
     Json(vec![Transition { status: status.as_str().to_string(), at, detail: detail.map(str::to_string) }])
@@ -138,6 +139,13 @@ pub async fn lock_owned(
     .bind(organization_id)
     .fetch_optional(conn)
     .await
+}
+
+/// The checked catalog set of a locked onboarding that is ready to activate.
+pub async fn catalog(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<CatalogSet>> {
+    let set: Option<Json<CatalogSet>> =
+        sqlx::query_scalar("SELECT catalog FROM store_onboardings WHERE id = $1").bind(id).fetch_one(conn).await?;
+    Ok(set.map(|set| set.0))
 }
 
 /// The organisation's onboardings, newest first, optionally in one status; and how many there are.
@@ -240,8 +248,9 @@ pub async fn finish_fetch(
             (OnboardingStatus::CatalogFailed, None, Some(error), problems, error.to_string())
         }
     };
+    let catalog_set_id = catalog.as_ref().map(|set| set.0.catalog_set_id);
     let done = sqlx::query(
-        "UPDATE store_onboardings SET status = $3, catalog = $4, last_error = $5, errors = $6,
+        "UPDATE store_onboardings SET status = $3, catalog = $4, catalog_set_id = $9, last_error = $5, errors = $6,
              next_attempt_at = NULL, locked_until = NULL, claim_id = NULL, history = history || $7, updated_at = $8
          WHERE id = $1 AND claim_id = $2 AND status = 'fetching_catalog'",
     )
@@ -253,6 +262,7 @@ pub async fn finish_fetch(
     .bind(Json(problems))
     .bind(entry(status, now, Some(&detail)))
     .bind(now)
+    .bind(catalog_set_id)
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -263,7 +273,8 @@ pub async fn restart_fetch(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>
     let fetching = OnboardingStatus::FetchingCatalog;
     sqlx::query_as(&format!(
         "UPDATE store_onboardings SET status = $2, attempts = 0, next_attempt_at = $3, locked_until = NULL,
-             claim_id = NULL, last_error = NULL, errors = '[]', catalog = NULL, history = history || $4, updated_at = $3
+             claim_id = NULL, last_error = NULL, errors = '[]', catalog = NULL,
+             catalog_set_id = NULL, history = history || $4, updated_at = $3
          WHERE id = $1 RETURNING {COLUMNS}"
     ))
     .bind(id)
@@ -279,7 +290,7 @@ pub async fn cancel(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sq
     let cancelled = OnboardingStatus::Cancelled;
     sqlx::query_as(&format!(
         "UPDATE store_onboardings SET status = $2, next_attempt_at = NULL, locked_until = NULL, claim_id = NULL,
-             catalog = NULL, history = history || $3, updated_at = $4
+             catalog = NULL, catalog_set_id = NULL, history = history || $3, updated_at = $4
          WHERE id = $1 RETURNING {COLUMNS}"
     ))
     .bind(id)
@@ -300,8 +311,8 @@ pub async fn activate(
 ) -> sqlx::Result<OnboardingRow> {
     let active = OnboardingStatus::Active;
     sqlx::query_as(&format!(
-        "UPDATE store_onboardings SET status = $2, store_id = $3, webhook_endpoint_id = $4, history = history || $5,
-             updated_at = $6
+        "UPDATE store_onboardings SET status = $2, store_id = $3, webhook_endpoint_id = $4, catalog = NULL,
+             history = history || $5, updated_at = $6
          WHERE id = $1 RETURNING {COLUMNS}"
     ))
     .bind(id)

@@ -71,7 +71,7 @@ impl From<OnboardingRow> for OnboardingView {
             next_attempt_at: row.next_attempt_at.filter(|_| waiting),
             last_error: row.last_error,
             errors: row.errors.0,
-            catalog_set_id: row.catalog.map(|set| set.0.catalog_set_id),
+            catalog_set_id: row.catalog_set_id,
             store_id: row.store_id,
             webhook_endpoint_id: row.webhook_endpoint_id,
             history: row.history.0,
