@@ -13,55 +13,74 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
 
-/// A JSON request body.
+/// A JSON request body, read into `T`.
 pub struct JsonBody<T>(pub T);
+
+/// A JSON request body kept as the object it is, checked like any other body (for handlers that
+/// need the document itself, like place's fingerprint, before reading it with `from_value`).
+pub struct JsonObject(pub Value);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let json_content = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|mime| {
-                let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
-            })
-            .unwrap_or(false);
-        if !json_content {
-            return Err(ApiError::invalid_request("The body must be JSON, sent with Content-Type: application/json."));
-        }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(ErrorCode::PayloadTooLarge, "The request body is larger than this endpoint accepts.")
-            } else {
-                ApiError::invalid_request(format!("The request body could not be read: {rejection}"))
-            }
-        })?;
-        parse_json(&bytes).map(JsonBody)
+        parse_json(&json_bytes(request, state).await?).map(JsonBody)
     }
 }
 
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        parse_object(&json_bytes(request, state).await?).map(JsonObject)
+    }
+}
+
+/// The raw body, once it is known to be JSON and within the endpoint's size limit.
+async fn json_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    let json_content = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false);
+    if !json_content {
+        return Err(ApiError::invalid_request("The body must be JSON, sent with Content-Type: application/json."));
+    }
+    Bytes::from_request(request, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::PayloadTooLarge, "The request body is larger than this endpoint accepts.")
+        } else {
+            ApiError::invalid_request(format!("The request body could not be read: {rejection}"))
+        }
+    })
+}
+
 /// Deserialises JSON, naming the failing field as a JSONPath (`$.cart.lineItems[0].quantity`).
-/// Every body of this API is an object; no struct in it may be sent as an array (see
-/// `strict_json`), and no string in it may hold NUL (Postgres stores no such text, so it could
-/// only fail later, as a 500).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    from_value(&parse_object(bytes)?)
+}
+
+/// Parses a body as the JSON object every body of this API is. No string in it may hold NUL:
+/// Postgres stores no such text, so it could only fail later, as a 500.
+pub fn parse_object(bytes: &[u8]) -> Result<Value, ApiError> {
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|error| ApiError::invalid_request(format!("The body is not valid JSON: {error}")))?;
     if !value.is_object() {
         return Err(ApiError::invalid_request("The body must be a JSON object."));
     }
-    if has_escaped_nul(bytes) {
+    if holds_nul(&value) {
         return Err(ApiError::invalid_request(NUL_MESSAGE));
     }
-    from_value(&value)
+    Ok(value)
 }
 
-/// Reads a typed request out of a body already parsed as JSON, with the same errors as
-/// `parse_json` (for handlers that need the raw document too, like place's fingerprint).
+/// Reads a typed request out of a parsed body, strictly: no struct may be sent as an array, at
+/// any depth (see `strict_json`).
 pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(Strict(value)).map_err(field_error)
 }
@@ -83,22 +102,14 @@ fn field_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError
 
 const NUL_MESSAGE: &str = "Text must not contain the NUL character (\\u0000).";
 
-/// Whether a JSON text holds a `\u0000` escape. (A raw NUL byte is not valid JSON at all, and
-/// the parser refuses it.) Each backslash escapes the character after it, so `\\u0000` is a
-/// backslash followed by the letters u0000, not a NUL.
-fn has_escaped_nul(bytes: &[u8]) -> bool {
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\' {
-            if bytes[i + 1..].starts_with(b"u0000") {
-                return true;
-            }
-            i += 2;
-        } else {
-            i += 1;
-        }
+/// Whether any string or member name in `value` holds a NUL character.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(members) => members.iter().any(|(name, value)| name.contains('\0') || holds_nul(value)),
+        _ => false,
     }
-    false
 }
 
 fn json_path(serde_path: &str) -> String {
@@ -154,10 +165,12 @@ mod tests {
 
     #[test]
     fn only_an_escaped_nul_counts_as_nul() {
-        assert!(has_escaped_nul(br#"{"name": "a\u0000b"}"#));
-        assert!(has_escaped_nul(br#"{"name": "\\\u0000"}"#), "an escaped backslash, then NUL");
-        assert!(!has_escaped_nul(br#"{"name": "\\u0000"}"#), "a backslash, then the letters u0000");
-        assert!(!has_escaped_nul(br#"{"name": "\u0001"}"#));
+        let nul = |text: &[u8]| parse_object(text).is_err();
+        assert!(nul(br#"{"name": "a\u0000b"}"#));
+        assert!(nul(br#"{"name": "\\\u0000"}"#), "an escaped backslash, then NUL");
+        assert!(!nul(br#"{"name": "\\u0000"}"#), "a backslash, then the letters u0000");
+        assert!(!nul(br#"{"name": "\u0001"}"#));
+        assert!(nul(br#"{"lines": [{"a\u0000": 1}]}"#), "in a member name, at any depth");
     }
 
     #[test]

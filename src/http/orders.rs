@@ -2,7 +2,7 @@
 
 use super::auth::Distribution;
 use super::context::RequestContext;
-use super::extract::{JsonBody, QueryParams, from_value, parse_id};
+use super::extract::{JsonBody, JsonObject, QueryParams, from_value, parse_id};
 use super::pagination::Page;
 use crate::app::place::{self, PlaceCommand, REPLAYED};
 use crate::app::{orders, validate};
@@ -17,7 +17,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -45,7 +44,7 @@ async fn place_order(
     State(state): State<AppState>,
     Distribution(caller): Distribution,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<Value>,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
     let key =
         idempotency::parse_key(headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok())).map_err(|problem| {
