@@ -31,16 +31,11 @@ database=marketfront_contract
 port=${CONTRACT_PORT:-18181}
 psql "$server_url/postgres" -q -c "DROP DATABASE IF EXISTS $database WITH (FORCE)"
 log=target/contract-server.log
-DATABASE_URL="$server_url/$database" MARKETFRONT_LISTEN="127.0.0.1:$port" MARKETFRONT_LOG=warn \
-  MARKETFRONT_RATE_LIMIT_READS_PER_MINUTE=1000000000 MARKETFRONT_RATE_LIMIT_WRITES_PER_MINUTE=1000000000 \
-  target/debug/marketfront serve --demo > "$log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; psql "$server_url/postgres" -q -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" || true' EXIT
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/readyz" > /dev/null && break
-  sleep 0.2
-done
-curl -fs "http://127.0.0.1:$port/readyz" > /dev/null || { cat "$log"; exit 1; }
+: > "$log"
+source bench/demo-server.sh
+trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true; psql "$server_url/postgres" -q -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" || true' EXIT
+start_demo_server target/debug/marketfront "$server_url/$database" "$port" "$log"
+server=$server_pid
 
 # One run per credential, over the operations that credential is for.
 contract() {

@@ -39,21 +39,15 @@ as_postgres "$pg_bin/initdb" -D "$work/pg" -A trust -U postgres > /dev/null
 pg start
 
 cargo build --quiet --bin marketfront --example faultload
+source bench/demo-server.sh
 db_url() { echo "postgres://postgres@127.0.0.1:$pg_port/$1"; }
 sql() { psql "$(db_url "$1")" -Atq -c "$2"; }
 
 # Starts a server on port $2 against database $1; its pid goes into `servers`.
 start_server() {
-  DATABASE_URL=$(db_url "$1") MARKETFRONT_LISTEN="127.0.0.1:$2" MARKETFRONT_LOG=warn \
-    MARKETFRONT_RATE_LIMIT_READS_PER_MINUTE=1000000000 MARKETFRONT_RATE_LIMIT_WRITES_PER_MINUTE=1000000000 \
-    MARKETFRONT_PLACE_LEASE_SECONDS=5 MARKETFRONT_PAYMENT_TIMEOUT_SECONDS=2 MARKETFRONT_COMPLETER_INTERVAL_MS=500 \
-    target/debug/marketfront serve --demo >> "$work/server-$2.log" 2>&1 &
-  servers+=($!)
-  for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$2/readyz" > /dev/null && return 0
-    sleep 0.1
-  done
-  echo "server on $2 did not become ready"; tail -20 "$work/server-$2.log"; exit 1
+  start_demo_server target/debug/marketfront "$(db_url "$1")" "$2" "$work/server-$2.log" \
+    MARKETFRONT_PLACE_LEASE_SECONDS=5 MARKETFRONT_PAYMENT_TIMEOUT_SECONDS=2 MARKETFRONT_COMPLETER_INTERVAL_MS=500
+  servers+=("$server_pid")
 }
 
 # Records /readyz every 0.2 s into $1 until the file $1.stop appears: "seconds status".

@@ -12,17 +12,12 @@ database=marketfront_bench
 cargo build --release --quiet --bin marketfront --example loadgen
 psql "$server_url/postgres" -q -c "DROP DATABASE IF EXISTS $database WITH (FORCE)"
 
-DATABASE_URL="$server_url/$database" MARKETFRONT_LISTEN="127.0.0.1:$port" MARKETFRONT_LOG=warn MARKETFRONT_ALLOW_PRIVATE_URLS=1 \
-  MARKETFRONT_RATE_LIMIT_READS_PER_MINUTE=1000000000 MARKETFRONT_RATE_LIMIT_WRITES_PER_MINUTE=1000000000 \
-  target/release/marketfront serve --demo > /tmp/marketfront-bench-server.log 2>&1 &
-server=$!
+source bench/demo-server.sh
+: > /tmp/marketfront-bench-server.log
+start_demo_server target/release/marketfront "$server_url/$database" "$port" /tmp/marketfront-bench-server.log \
+  MARKETFRONT_ALLOW_PRIVATE_URLS=1
+server=$server_pid
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/readyz" > /dev/null && break
-  sleep 0.1
-done
-curl -fs "http://127.0.0.1:$port/readyz" > /dev/null || { cat /tmp/marketfront-bench-server.log; exit 1; }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
 echo "server idle RSS: $(ps -o rss= -p $server | awk '{printf "%.1f MiB", $1/1024}')"
