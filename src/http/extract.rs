@@ -1,7 +1,7 @@
 //! Extractors that report bad input through `ApiError`, so a malformed body, query or id gets
 //! the same problem+json as any other error, with the JSONPath of the offending field.
 
-use super::strict_json::Strict;
+use super::strict_json::{NUL_MESSAGE, Strict};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::problem::Problem;
 use crate::error::ApiError;
@@ -9,8 +9,9 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::Value;
+use serde_json::error::Category;
 use uuid::Uuid;
 
 /// A JSON request body, read into `T`.
@@ -60,18 +61,38 @@ async fn json_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes
     })
 }
 
-/// Deserialises JSON, naming the failing field as a JSONPath (`$.cart.lineItems[0].quantity`).
+/// Deserialises a JSON object body straight from its bytes, strictly (see `strict_json`),
+/// naming a failing field as a JSONPath (`$.cart.lineItems[0].quantity`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    from_value(&parse_object(bytes)?)
+    if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(match serde_json::from_slice::<IgnoredAny>(bytes) {
+            Ok(_) => not_an_object(),
+            Err(error) => invalid_json(&error),
+        });
+    }
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    // Tracking the path costs an allocation per member, so a body is read without it first;
+    // only a body that fails is read again, to name the failing field.
+    match T::deserialize(Strict(&mut reader)).and_then(|value| reader.end().map(|()| value)) {
+        Ok(value) => Ok(value),
+        Err(error) if error.classify() != Category::Data => Err(invalid_json(&error)),
+        Err(error) => {
+            let mut reader = serde_json::Deserializer::from_slice(bytes);
+            Err(match serde_path_to_error::deserialize::<_, T>(Strict(&mut reader)) {
+                Err(error) => field_error(error),
+                // Cannot happen (the same bytes, the same reader); still, not a success.
+                Ok(_) => ApiError::invalid_request(error.to_string()),
+            })
+        }
+    }
 }
 
-/// Parses a body as the JSON object every body of this API is. No string in it may hold NUL:
-/// Postgres stores no such text, so it could only fail later, as a 500.
+/// Parses a body as the JSON object every body of this API is, keeping the document. No string
+/// in it may hold NUL, even where the API ignores it, since the document itself is kept.
 pub fn parse_object(bytes: &[u8]) -> Result<Value, ApiError> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|error| ApiError::invalid_request(format!("The body is not valid JSON: {error}")))?;
+    let value: Value = serde_json::from_slice(bytes).map_err(|error| invalid_json(&error))?;
     if !value.is_object() {
-        return Err(ApiError::invalid_request("The body must be a JSON object."));
+        return Err(not_an_object());
     }
     if holds_nul(&value) {
         return Err(ApiError::invalid_request(NUL_MESSAGE));
@@ -79,10 +100,17 @@ pub fn parse_object(bytes: &[u8]) -> Result<Value, ApiError> {
     Ok(value)
 }
 
-/// Reads a typed request out of a parsed body, strictly: no struct may be sent as an array, at
-/// any depth (see `strict_json`).
+/// Reads a typed request out of a parsed body, strictly (see `strict_json`).
 pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(Strict(value)).map_err(field_error)
+}
+
+fn invalid_json(error: &serde_json::Error) -> ApiError {
+    ApiError::invalid_request(format!("The body is not valid JSON: {error}"))
+}
+
+fn not_an_object() -> ApiError {
+    ApiError::invalid_request("The body must be a JSON object.")
 }
 
 /// A well-formed body with a wrong or missing field: 400 naming the field.
@@ -99,8 +127,6 @@ fn field_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError
         message,
     )])
 }
-
-const NUL_MESSAGE: &str = "Text must not contain the NUL character (\\u0000).";
 
 /// Whether any string or member name in `value` holds a NUL character.
 fn holds_nul(value: &Value) -> bool {

@@ -1,72 +1,64 @@
-//! Reading a request body strictly. serde's derived structs also accept a JSON array holding
-//! their fields in order (`"amounts": [2.0, 21.64]`), which no partner means and the OpenAPI
-//! document forbids. `Strict` wraps parsed JSON and refuses an array wherever a struct is
-//! expected, at every depth; everything else is delegated to serde_json's own `Value`
-//! deserializer, so numbers (arbitrary precision), enums and errors behave exactly as before.
+//! Reading a request body strictly, straight from its bytes or from parsed JSON. serde's derived
+//! structs also accept a JSON array holding their fields in order (`"amounts": [2.0, 21.64]`),
+//! which no partner means and the OpenAPI document forbids; and Postgres stores no text holding
+//! NUL, so such a string could only fail later, as a 500. `Strict` wraps any deserializer and
+//! refuses both, at every depth; everything else passes through unchanged, so numbers (arbitrary
+//! precision), enums and error messages behave exactly as serde_json's own.
+//!
+//! It works by wrapping, at each level, whatever serde hands down (visitors, map and sequence
+//! accesses, seeds), so that every nested value is read through `Strict` again. Reading the
+//! bytes directly, rather than building a `serde_json::Value` first, is what keeps validate's
+//! hot path cheap: the tree cost an allocation per node to build, walk and free.
 
-use serde::de::value::BorrowedStrDeserializer;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor};
-use serde_json::{Error, Value};
+use serde::de::{
+    self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Unexpected, VariantAccess, Visitor,
+};
+use std::fmt;
 
-pub struct Strict<'a>(pub &'a Value);
+pub const NUL_MESSAGE: &str = "Text must not contain the NUL character (\\u0000).";
 
-/// The elements of an array, each read strictly.
-struct Items<'a>(std::slice::Iter<'a, Value>);
+pub struct Strict<D>(pub D);
 
-impl<'de> SeqAccess<'de> for Items<'de> {
-    type Error = Error;
+/// Hands values on to the visitor serde asked with, refusing NUL in text, and a sequence when
+/// the visitor wants a struct.
+struct Checked<V> {
+    visitor: V,
+    wants_struct: bool,
+}
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
-        self.0.next().map(|item| seed.deserialize(Strict(item))).transpose()
+impl<V> Checked<V> {
+    fn any(visitor: V) -> Self {
+        Checked { visitor, wants_struct: false }
     }
 
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.0.len())
+    fn structure(visitor: V) -> Self {
+        Checked { visitor, wants_struct: true }
     }
 }
 
-/// The members of an object, each value read strictly.
-struct Members<'a> {
-    members: serde_json::map::Iter<'a>,
-    value: Option<&'a Value>,
+struct Seed<S>(S);
+struct Members<A>(A);
+struct Items<A>(A);
+struct Variants<A>(A);
+struct Variant<A>(A);
+
+fn no_nul<E: de::Error>(text: &str) -> Result<(), E> {
+    if text.contains('\0') { Err(E::custom(NUL_MESSAGE)) } else { Ok(()) }
 }
 
-impl<'de> MapAccess<'de> for Members<'de> {
-    type Error = Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
-        let Some((key, value)) = self.members.next() else { return Ok(None) };
-        self.value = Some(value);
-        seed.deserialize(BorrowedStrDeserializer::new(key)).map(Some)
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        let value = self.value.take().ok_or_else(|| de::Error::custom("a value was asked for before its key"))?;
-        seed.deserialize(Strict(value))
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.members.len())
-    }
-}
-
-fn members(map: &serde_json::Map<String, Value>) -> Members<'_> {
-    Members { members: map.iter(), value: None }
-}
-
-/// Primitive reads go to serde_json's `&Value` deserializer unchanged.
-macro_rules! delegate {
+macro_rules! forward_deserialize {
     ($($method:ident),*) => {
-        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-            self.0.$method(visitor)
+        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+            self.0.$method(Checked::any(visitor))
         })*
     };
 }
 
-impl<'de> Deserializer<'de> for Strict<'de> {
-    type Error = Error;
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
+    type Error = D::Error;
 
-    delegate!(
+    forward_deserialize!(
+        deserialize_any,
         deserialize_bool,
         deserialize_i8,
         deserialize_i16,
@@ -85,72 +77,47 @@ impl<'de> Deserializer<'de> for Strict<'de> {
         deserialize_string,
         deserialize_bytes,
         deserialize_byte_buf,
+        deserialize_option,
         deserialize_unit,
-        deserialize_identifier,
-        deserialize_ignored_any
+        deserialize_seq,
+        deserialize_map,
+        deserialize_identifier
     );
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.0 {
-            Value::Array(items) => visitor.visit_seq(Items(items.iter())),
-            Value::Object(map) => visitor.visit_map(members(map)),
-            other => other.deserialize_any(visitor),
-        }
+    /// A member the type does not know is still read, not skipped, so that no text anywhere in
+    /// a body holds NUL: a partner gets the same answer whichever fields we happen to use.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(Checked::any(visitor))
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        match self.0 {
-            Value::Object(map) => visitor.visit_map(members(map)),
-            Value::Array(_) => Err(de::Error::invalid_type(Unexpected::Seq, &visitor)),
-            other => other.deserialize_map(visitor),
-        }
+    fn deserialize_unit_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_unit_struct(name, Checked::any(visitor))
     }
 
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.0 {
-            Value::Object(map) => visitor.visit_map(members(map)),
-            other => other.deserialize_map(visitor),
-        }
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_newtype_struct(name, Checked::any(visitor))
     }
 
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.0 {
-            Value::Array(items) => visitor.visit_seq(Items(items.iter())),
-            other => other.deserialize_seq(visitor),
-        }
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_seq(visitor)
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple(len, Checked::any(visitor))
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
-        _len: usize,
+        name: &'static str,
+        len: usize,
         visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.deserialize_seq(visitor)
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple_struct(name, len, Checked::any(visitor))
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.0 {
-            Value::Null => visitor.visit_none(),
-            _ => visitor.visit_some(self),
-        }
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, Error> {
-        self.0.deserialize_unit_struct(name, visitor)
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_struct(name, fields, Checked::structure(visitor))
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -158,8 +125,163 @@ impl<'de> Deserializer<'de> for Strict<'de> {
         name: &'static str,
         variants: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.0.deserialize_enum(name, variants, visitor)
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_enum(name, variants, Checked::any(visitor))
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+}
+
+macro_rules! forward_visit {
+    ($($method:ident($ty:ty)),*) => {
+        $(fn $method<E: de::Error>(self, value: $ty) -> Result<V::Value, E> {
+            self.visitor.$method(value)
+        })*
+    };
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Checked<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        self.visitor.expecting(formatter)
+    }
+
+    forward_visit!(
+        visit_bool(bool),
+        visit_i8(i8),
+        visit_i16(i16),
+        visit_i32(i32),
+        visit_i64(i64),
+        visit_i128(i128),
+        visit_u8(u8),
+        visit_u16(u16),
+        visit_u32(u32),
+        visit_u64(u64),
+        visit_u128(u128),
+        visit_f32(f32),
+        visit_f64(f64),
+        visit_char(char),
+        visit_bytes(&[u8]),
+        visit_borrowed_bytes(&'de [u8]),
+        visit_byte_buf(Vec<u8>)
+    );
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<V::Value, E> {
+        no_nul(value)?;
+        self.visitor.visit_str(value)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<V::Value, E> {
+        no_nul(value)?;
+        self.visitor.visit_borrowed_str(value)
+    }
+
+    fn visit_string<E: de::Error>(self, value: String) -> Result<V::Value, E> {
+        no_nul(&value)?;
+        self.visitor.visit_string(value)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
+        self.visitor.visit_none()
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
+        self.visitor.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<V::Value, D::Error> {
+        self.visitor.visit_some(Strict(deserializer))
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<V::Value, D::Error> {
+        self.visitor.visit_newtype_struct(Strict(deserializer))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, items: A) -> Result<V::Value, A::Error> {
+        if self.wants_struct {
+            return Err(de::Error::invalid_type(Unexpected::Seq, &self));
+        }
+        self.visitor.visit_seq(Items(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, members: A) -> Result<V::Value, A::Error> {
+        self.visitor.visit_map(Members(members))
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
+        self.visitor.visit_enum(Variants(data))
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<S::Value, D::Error> {
+        self.0.deserialize(Strict(deserializer))
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Members<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        self.0.next_key_seed(Seed(seed))
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
+        self.0.next_value_seed(Seed(seed))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Items<A> {
+    type Error = A::Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, A::Error> {
+        self.0.next_element_seed(Seed(seed))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for Variants<A> {
+    type Error = A::Error;
+    type Variant = Variant<A::Variant>;
+
+    fn variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<(T::Value, Self::Variant), A::Error> {
+        self.0.variant_seed(Seed(seed)).map(|(value, variant)| (value, Variant(variant)))
+    }
+}
+
+impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Variant<A> {
+    type Error = A::Error;
+
+    fn unit_variant(self) -> Result<(), A::Error> {
+        self.0.unit_variant()
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, A::Error> {
+        self.0.newtype_variant_seed(Seed(seed))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
+        self.0.tuple_variant(len, Checked::any(visitor))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        self.0.struct_variant(fields, Checked::structure(visitor))
     }
 }
 
@@ -168,7 +290,8 @@ mod tests {
     use super::*;
     use rust_decimal::Decimal;
     use serde::Deserialize;
-    use serde_json::json;
+    use serde_json::{Error, Value, json};
+    use std::collections::BTreeMap;
 
     #[derive(Debug, PartialEq, Deserialize)]
     struct Amounts {
@@ -177,33 +300,75 @@ mod tests {
     }
 
     #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    enum Mode {
+        Pickup,
+        Delivery { minutes: u32 },
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
     struct Order {
         amounts: Option<Amounts>,
         lines: Vec<Amounts>,
         latitude: f64,
+        #[serde(default)]
+        mode: Option<Mode>,
+        #[serde(default)]
+        notes: BTreeMap<String, Value>,
     }
 
-    fn read(value: Value) -> Result<Order, Error> {
-        Order::deserialize(Strict(&value))
+    /// Both ways in: from the bytes, and from an already parsed `Value`. They must agree on
+    /// what they accept (their messages may word a refusal differently).
+    fn read(text: &str) -> Result<Order, Error> {
+        let from_value = serde_json::from_str::<Value>(text).and_then(|value| Order::deserialize(Strict(&value)));
+        let mut reader = serde_json::Deserializer::from_str(text);
+        let from_bytes = Order::deserialize(Strict(&mut reader)).and_then(|order| reader.end().map(|()| order));
+        assert_eq!(from_value.as_ref().ok(), from_bytes.as_ref().ok(), "{text}");
+        assert_eq!(from_value.is_ok(), from_bytes.is_ok(), "{text}: {from_value:?} / {from_bytes:?}");
+        from_bytes
     }
 
     #[test]
     fn objects_read_as_before_with_exact_decimals() {
         // From text, as a body arrives: json! would make 2.10 an f64 first.
-        let text = r#"{"amounts": {"tip": 2.10, "total": null}, "lines": [{}], "latitude": 40.75}"#;
-        let order = read(serde_json::from_str(text).unwrap()).unwrap();
+        let text = r#"{"amounts": {"tip": 2.10, "total": null}, "lines": [{}], "latitude": 40.75,
+                       "mode": {"delivery": {"minutes": 30}}, "notes": {"door": ["blue", 2]}}"#;
+        let order = read(text).unwrap();
         assert_eq!(order.amounts.unwrap().tip.unwrap().to_string(), "2.10");
         assert_eq!(order.lines.len(), 1);
         assert_eq!(order.latitude, 40.75);
+        assert_eq!(order.mode, Some(Mode::Delivery { minutes: 30 }));
+        assert_eq!(order.notes["door"], json!(["blue", 2]));
+        assert_eq!(read(r#"{"lines": [], "latitude": 0, "mode": "pickup"}"#).unwrap().mode, Some(Mode::Pickup));
     }
 
     #[test]
     fn an_array_is_no_struct_at_any_depth() {
-        let nested = read(json!({"amounts": [2, 3], "lines": [], "latitude": 0})).unwrap_err();
+        let nested = read(r#"{"amounts": [2, 3], "lines": [], "latitude": 0}"#).unwrap_err();
         assert!(nested.to_string().contains("invalid type: sequence"), "{nested}");
-        assert!(read(json!({"lines": [[1, 2]], "latitude": 0})).is_err(), "inside an array too");
-        assert!(read(json!([null, [], 0])).is_err(), "and at the top");
-        // serde_json on its own takes all three.
+        assert!(read(r#"{"lines": [[1, 2]], "latitude": 0}"#).is_err(), "inside an array too");
+        assert!(read(r#"[null, [], 0]"#).is_err(), "and at the top");
+        assert!(read(r#"{"lines": [], "latitude": 0, "mode": {"delivery": [30]}}"#).is_err(), "and in a variant");
+        // serde_json on its own takes the first.
         assert!(serde_json::from_value::<Order>(json!({"amounts": [2, 3], "lines": [], "latitude": 0})).is_ok());
+    }
+
+    #[test]
+    fn no_text_may_hold_nul_wherever_it_is() {
+        for text in [
+            r#"{"lines": [], "latitude": 0, "notes": {"door": "a\u0000b"}}"#,
+            r#"{"lines": [], "latitude": 0, "notes": {"a\u0000": 1}}"#,
+            r#"{"lines": [], "latitude": 0, "notes": {"door": [{"deep": "\u0000"}]}}"#,
+            r#"{"lines": [], "latitude": 0, "mode": "pick\u0000up"}"#,
+            r#"{"lines": [], "latitude": 0, "unknown": {"x": ["\u0000"]}}"#,
+        ] {
+            let error = read(text).unwrap_err();
+            assert!(error.to_string().contains("NUL"), "{text}: {error}");
+        }
+        assert!(
+            read(r#"{"lines": [], "latitude": 0, "notes": {"door": "\\u0000"}}"#).is_ok(),
+            "a backslash, then u0000"
+        );
+        assert!(read(r#"{"lines": [], "latitude": 0, "notes": {"door": "\u0001"}}"#).is_ok());
     }
 }
