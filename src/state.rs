@@ -40,7 +40,8 @@ impl AppState {
     /// Prepares the database (create if missing, migrate) and opens the pools.
     pub async fn connect(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let pool = db::prepare(&config.database_url, config.database_max_connections).await?;
-        let token_pool = db::connect_relaxed(&config.database_url, 4).await?;
+        // The token writer writes one batch at a time (see `token_writer`).
+        let token_pool = db::connect_relaxed(&config.database_url, 1).await?;
         let rate_limits = Arc::new(crate::rate_limit::RateLimits::new(
             config.rate_limit_reads_per_minute,
             config.rate_limit_writes_per_minute,
