@@ -16,6 +16,7 @@ use super::store::StoreStatus;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use std::collections::HashSet;
+use std::fmt;
 
 /// The most of one thing a single order may ask for.
 pub const MAX_QUANTITY: i64 = 100;
@@ -211,13 +212,45 @@ fn check_tip(order: &OrderRequest, exponent: u32, problems: &mut Vec<Problem>) -
     tip
 }
 
-fn check_quantity(quantity: i64, path: String, problems: &mut Vec<Problem>) -> bool {
+/// Where a line or a modifier sits in the request, written out only when a problem names it:
+/// a valid cart, the common case, formats no paths at all.
+struct At<'a> {
+    parent: Option<&'a At<'a>>,
+    list: &'static str,
+    index: usize,
+}
+
+impl<'a> At<'a> {
+    fn line(index: usize) -> Self {
+        At { parent: None, list: "$.cart.lineItems", index }
+    }
+
+    fn child(&'a self, list: &'static str, index: usize) -> At<'a> {
+        At { parent: Some(self), list, index }
+    }
+
+    /// The path of one of this element's members: `$.cart.lineItems[0].quantity`.
+    fn field(&self, name: &str) -> String {
+        format!("{self}.{name}")
+    }
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(parent) = self.parent {
+            write!(f, "{parent}.")?;
+        }
+        write!(f, "{}[{}]", self.list, self.index)
+    }
+}
+
+fn check_quantity(quantity: i64, at: &At, problems: &mut Vec<Problem>) -> bool {
     if (1..=MAX_QUANTITY).contains(&quantity) {
         return true;
     }
     problems.push(Problem::at(
         "INVALID_QUANTITY",
-        path,
+        at.field("quantity"),
         format!("quantity must be between 1 and {MAX_QUANTITY}, got {quantity}"),
     ));
     false
@@ -239,20 +272,20 @@ fn check_lines(
     let mut priced = Some(Vec::with_capacity(lines.len()));
     let mut line_ids = HashSet::new();
     for (i, line) in lines.iter().enumerate() {
-        let path = format!("$.cart.lineItems[{i}]");
+        let at = At::line(i);
         if !line_ids.insert(line.line_item_id.as_str()) {
             problems.push(Problem::at(
                 "DUPLICATE_LINE_ITEM",
-                format!("{path}.lineItemId"),
+                at.field("lineItemId"),
                 format!("lineItemId {:?} is used twice", line.line_item_id),
             ));
         }
-        check_quantity(line.quantity, format!("{path}.quantity"), problems);
+        check_quantity(line.quantity, &at, problems);
         let Some(item) = menu.set.items.get(&line.item_id) else {
             problems.push(
                 Problem::at(
                     "ITEM_UNAVAILABLE",
-                    format!("{path}.itemId"),
+                    at.field("itemId"),
                     format!("there is no item {:?} on this menu", line.item_id),
                 )
                 .with_item(line.item_id.clone()),
@@ -262,12 +295,8 @@ fn check_lines(
         };
         if !item.available {
             problems.push(
-                Problem::at(
-                    "ITEM_UNAVAILABLE",
-                    format!("{path}.itemId"),
-                    format!("{} is currently unavailable", item.name),
-                )
-                .with_item(item.item_id.clone()),
+                Problem::at("ITEM_UNAVAILABLE", at.field("itemId"), format!("{} is currently unavailable", item.name))
+                    .with_item(item.item_id.clone()),
             );
         } else if let Some(tz) = store.tz {
             let message = match menu.served_now(&item.item_id, tz, now) {
@@ -276,12 +305,11 @@ fn check_lines(
                 Served::OnNoMenu => Some(format!("{} is not on any menu", item.name)),
             };
             if let Some(message) = message {
-                problems.push(
-                    Problem::at("ITEM_UNAVAILABLE", format!("{path}.itemId"), message).with_item(item.item_id.clone()),
-                );
+                problems
+                    .push(Problem::at("ITEM_UNAVAILABLE", at.field("itemId"), message).with_item(item.item_id.clone()));
             }
         }
-        let modifiers = check_groups(item, &line.modifier_groups, &path, menu, problems);
+        let modifiers = check_groups(item, &line.modifier_groups, &at, menu, problems);
         match (modifiers, priced.as_mut()) {
             (Some(modifiers), Some(priced)) => priced.push(LinePrice {
                 base_price: item.base_price,
@@ -299,14 +327,14 @@ fn check_lines(
 fn check_groups(
     item: &Item,
     selections: &[ModifierSelection],
-    path: &str,
+    at: &At,
     menu: &MenuSnapshot,
     problems: &mut Vec<Problem>,
 ) -> Option<Vec<ModifierPrice>> {
     let mut prices = Some(Vec::new());
     let mut chosen_groups = HashSet::new();
     for (g, selection) in selections.iter().enumerate() {
-        let group_path = format!("{path}.modifierGroups[{g}]");
+        let group_at = at.child("modifierGroups", g);
         let group = item
             .modifier_group_ids
             .contains(&selection.modifier_group_id)
@@ -316,7 +344,7 @@ fn check_groups(
             problems.push(
                 Problem::at(
                     "MODIFIER_INVALID",
-                    format!("{group_path}.modifierGroupId"),
+                    group_at.field("modifierGroupId"),
                     format!("{} has no modifier group {:?}", item.name, selection.modifier_group_id),
                 )
                 .with_item(item.item_id.clone()),
@@ -327,14 +355,14 @@ fn check_groups(
         if !chosen_groups.insert(group.modifier_group_id.as_str()) {
             problems.push(Problem::at(
                 "MODIFIER_INVALID",
-                format!("{group_path}.modifierGroupId"),
+                group_at.field("modifierGroupId"),
                 format!("{} is selected twice; list its modifiers once", group.name),
             ));
         }
         let mut count = 0i64;
         for (m, selected) in selection.selected_modifiers.iter().enumerate() {
-            let modifier_path = format!("{group_path}.selectedModifiers[{m}]");
-            let quantity_ok = check_quantity(selected.quantity, format!("{modifier_path}.quantity"), problems);
+            let modifier_at = group_at.child("selectedModifiers", m);
+            let quantity_ok = check_quantity(selected.quantity, &modifier_at, problems);
             let modifier =
                 group.item_ids.contains(&selected.item_id).then(|| menu.set.items.get(&selected.item_id)).flatten();
             // Only real choices count towards the group's minimum, so a wrong one still leaves
@@ -346,7 +374,7 @@ fn check_groups(
                 problems.push(
                     Problem::at(
                         "MODIFIER_INVALID",
-                        format!("{modifier_path}.itemId"),
+                        modifier_at.field("itemId"),
                         format!("{:?} is not a choice in {}", selected.item_id, group.name),
                     )
                     .with_item(selected.item_id.clone()),
@@ -358,13 +386,13 @@ fn check_groups(
                 problems.push(
                     Problem::at(
                         "ITEM_UNAVAILABLE",
-                        format!("{modifier_path}.itemId"),
+                        modifier_at.field("itemId"),
                         format!("{} is currently unavailable", modifier.name),
                     )
                     .with_item(modifier.item_id.clone()),
                 );
             }
-            let nested = check_groups(modifier, &selected.modifier_groups, &modifier_path, menu, problems);
+            let nested = check_groups(modifier, &selected.modifier_groups, &modifier_at, menu, problems);
             match (nested, prices.as_mut()) {
                 (Some(nested), Some(prices)) => prices.push(ModifierPrice {
                     unit_price: modifier.base_price,
@@ -378,7 +406,7 @@ fn check_groups(
             problems.push(
                 Problem::at(
                     "MODIFIER_REQUIRED",
-                    format!("{group_path}.selectedModifiers"),
+                    group_at.field("selectedModifiers"),
                     format!("{}: choose at least {} ({} chosen)", group.name, group.min_selections, count),
                 )
                 .with_item(item.item_id.clone()),
@@ -387,7 +415,7 @@ fn check_groups(
             problems.push(
                 Problem::at(
                     "MODIFIER_LIMIT_EXCEEDED",
-                    format!("{group_path}.selectedModifiers"),
+                    group_at.field("selectedModifiers"),
                     format!("{}: choose at most {} ({} chosen)", group.name, group.max_selections, count),
                 )
                 .with_item(item.item_id.clone()),
@@ -402,7 +430,7 @@ fn check_groups(
             problems.push(
                 Problem::at(
                     "MODIFIER_REQUIRED",
-                    format!("{path}.modifierGroups"),
+                    at.field("modifierGroups"),
                     format!("{} needs a choice of {} (at least {})", item.name, group.name, group.min_selections),
                 )
                 .with_item(item.item_id.clone()),
@@ -415,6 +443,18 @@ fn check_groups(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_name_nested_modifiers() {
+        let line = At::line(1);
+        let group = line.child("modifierGroups", 0);
+        let modifier = group.child("selectedModifiers", 2);
+        assert_eq!(line.field("itemId"), "$.cart.lineItems[1].itemId");
+        assert_eq!(
+            modifier.child("modifierGroups", 3).field("modifierGroupId"),
+            "$.cart.lineItems[1].modifierGroups[0].selectedModifiers[2].modifierGroups[3].modifierGroupId"
+        );
+    }
 
     #[test]
     fn postal_codes_are_normalised() {
