@@ -155,17 +155,26 @@ pub struct PricedOrder {
     pub amounts: Amounts,
 }
 
-/// The answer to validate: the order as sent, with the server's fields filled in.
-#[derive(Debug, Clone, Serialize)]
+/// The order as validate priced it, borrowed from the request: the first half of validate's
+/// answer, and, for a valid order, the token's snapshot. Serialised once and used for both (a
+/// valid order's JSON here is a `PricedOrder`'s, which place reads back).
+#[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ValidatedOrder {
-    pub cart: Cart,
+pub struct PricedOrderRef<'a> {
+    pub cart: &'a Cart,
     pub fulfillment_type: FulfillmentType,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub delivery: Option<Delivery>,
+    pub delivery: Option<&'a Delivery>,
+    /// `null` when some line could not be priced.
+    pub amounts: Option<&'a Amounts>,
+}
+
+/// The second half of validate's answer: the verdict and what comes with it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<Customer>,
-    pub amounts: Option<Amounts>,
     pub is_valid: bool,
     pub errors: Vec<Problem>,
     pub validated_order_token: Option<String>,
@@ -174,6 +183,30 @@ pub struct ValidatedOrder {
     /// Present only when there are errors, so a support agent can find the trace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+}
+
+/// The answer to validate: the order as sent, with the server's fields filled in.
+#[derive(Debug, Clone)]
+pub struct ValidatedOrder {
+    /// A `PricedOrderRef` as JSON text.
+    pub priced: String,
+    pub verdict: Verdict,
+}
+
+impl ValidatedOrder {
+    /// The answer's JSON: one object holding the priced order's members, then the verdict's.
+    pub fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+        let verdict = serde_json::to_vec(&self.verdict)?;
+        let mut body = Vec::with_capacity(self.priced.len() + verdict.len());
+        body.extend_from_slice(self.priced.as_bytes());
+        // `{…priced…}` + `{…verdict…}` → `{…priced…,…verdict…}`: both are objects serde wrote,
+        // and neither is empty (a cart and `isValid` are always there).
+        debug_assert!(body.last() == Some(&b'}') && verdict.first() == Some(&b'{'));
+        body.pop();
+        body.push(b',');
+        body.extend_from_slice(&verdict[1..]);
+        Ok(body)
+    }
 }
 
 /// The body of place: the token, how to pay, who the customer is and the total the customer
@@ -296,4 +329,93 @@ pub struct HistoryEntry {
     pub changed_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+    use serde_json::json;
+
+    fn request() -> OrderRequest {
+        serde_json::from_value(json!({
+            "cart": {"storeId": "s", "catalogSetId": "c", "lineItems": [
+                {"lineItemId": "l1", "itemId": "pizza", "quantity": 2, "modifierGroups": [
+                    {"modifierGroupId": "size", "selectedModifiers": [{"itemId": "large", "quantity": 1}]}
+                ]}
+            ]},
+            "fulfillmentType": "DeliveryByMerchant",
+            "delivery": {"address": "1 Main St", "postalCode": "10001", "latitude": 40.75, "longitude": -73.99},
+            "customer": {"firstName": "Ada"}
+        }))
+        .unwrap()
+    }
+
+    fn amounts() -> Amounts {
+        let charge = |kind: &str, amount| Charge { kind: kind.to_string(), amount };
+        Amounts {
+            currency: "USD".into(),
+            sub_total: dec!(30.00),
+            fees: dec!(3.99),
+            fees_breakdown: vec![charge("delivery", dec!(3.99))],
+            taxes: dec!(2.66),
+            taxes_breakdown: vec![charge("sales", dec!(2.66))],
+            promotions: dec!(0.00),
+            adjustments: dec!(0.00),
+            tip: dec!(1.10),
+            total: dec!(37.75),
+        }
+    }
+
+    #[test]
+    fn a_priced_orders_text_reads_back_as_the_snapshot_place_uses() {
+        let order = request();
+        let amounts = amounts();
+        let priced = PricedOrderRef {
+            cart: &order.cart,
+            fulfillment_type: order.fulfillment_type,
+            delivery: order.delivery.as_ref(),
+            amounts: Some(&amounts),
+        };
+        let snapshot: PricedOrder = serde_json::from_str(&serde_json::to_string(&priced).unwrap()).unwrap();
+        assert_eq!(
+            snapshot,
+            PricedOrder {
+                cart: order.cart,
+                fulfillment_type: order.fulfillment_type,
+                delivery: order.delivery,
+                amounts
+            }
+        );
+    }
+
+    #[test]
+    fn the_answer_is_one_object_of_both_halves() {
+        let order = request();
+        let priced = PricedOrderRef {
+            cart: &order.cart,
+            fulfillment_type: order.fulfillment_type,
+            delivery: None,
+            amounts: None,
+        };
+        let answer = ValidatedOrder {
+            priced: serde_json::to_string(&priced).unwrap(),
+            verdict: Verdict {
+                customer: order.customer.clone(),
+                is_valid: false,
+                errors: vec![Problem::at("CART_EMPTY", "$.cart.lineItems", "the cart has no items")],
+                validated_order_token: None,
+                token_expires_at: None,
+                estimated_ready_at: None,
+                trace_id: Some("abc".into()),
+            },
+        };
+        let joined: serde_json::Value = serde_json::from_slice(&answer.to_json().unwrap()).unwrap();
+        let mut expected = serde_json::to_value(priced).unwrap();
+        let serde_json::Value::Object(verdict) = serde_json::to_value(&answer.verdict).unwrap() else { unreachable!() };
+        expected.as_object_mut().unwrap().extend(verdict);
+        assert_eq!(joined, expected);
+        assert_eq!(joined["amounts"], serde_json::Value::Null, "an unpriced order says so");
+        assert_eq!(joined["customer"]["firstName"], "Ada");
+    }
 }

@@ -32,8 +32,17 @@ async fn validate_order(
     Distribution(caller): Distribution,
     Extension(context): Extension<RequestContext>,
     JsonBody(order): JsonBody<OrderRequest>,
-) -> ApiResult<Json<ValidatedOrder>> {
-    Ok(Json(validate::validate(&state, &caller, order, &context.trace_id).await?))
+) -> ApiResult<ValidatedOrder> {
+    validate::validate(&state, &caller, order, &context.trace_id).await
+}
+
+impl IntoResponse for ValidatedOrder {
+    fn into_response(self) -> Response {
+        match self.to_json() {
+            Ok(body) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response(),
+            Err(error) => ApiError::internal(error).into_response(),
+        }
+    }
 }
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
