@@ -70,14 +70,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             Err(error) => invalid_json(&error),
         });
     }
-    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    // Checked as UTF-8 once, as a whole, rather than string by string as serde_json does for bytes.
+    let text = std::str::from_utf8(bytes).map_err(|error| {
+        ApiError::invalid_request(format!("The body is not valid JSON: it is not UTF-8 text ({error})."))
+    })?;
+    let mut reader = serde_json::Deserializer::from_str(text);
     // Tracking the path costs an allocation per member, so a body is read without it first;
     // only a body that fails is read again, to name the failing field.
     match T::deserialize(Strict(&mut reader)).and_then(|value| reader.end().map(|()| value)) {
         Ok(value) => Ok(value),
         Err(error) if error.classify() != Category::Data => Err(invalid_json(&error)),
         Err(error) => {
-            let mut reader = serde_json::Deserializer::from_slice(bytes);
+            let mut reader = serde_json::Deserializer::from_str(text);
             Err(match serde_path_to_error::deserialize::<_, T>(Strict(&mut reader)) {
                 Err(error) => field_error(error),
                 // Cannot happen (the same bytes, the same reader); still, not a success.
@@ -209,6 +213,17 @@ mod tests {
         assert!(parse_json::<Body>(b" {}").is_ok());
         assert!(parse_json::<Body>(b"[]").is_err(), "serde would read an array as the struct's fields");
         assert!(parse_json::<Body>(br#"{"x": "\u0000"}"#).is_err());
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_not_json() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Body {
+            _name: String,
+        }
+        let error = parse_json::<Body>(b"{\"_name\": \"caf\xe9\"}").unwrap_err();
+        assert!(error.detail.contains("not UTF-8"), "{}", error.detail);
+        assert_eq!(parse_json::<Body>("{\"_name\": \"café\"}".as_bytes()).unwrap()._name, "café");
     }
 
     #[test]
