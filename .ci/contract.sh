@@ -38,20 +38,35 @@ start_demo_server target/debug/marketfront "$server_url/$database" "$port" "$log
 server=$server_pid
 
 # One run per credential, over the operations that credential is for.
-contract() {
-  local who=$1 regex=$2
-  shift 2
-  echo "== schemathesis: $who"
+run_schemathesis() {
+  local regex=$1
+  shift
   "$venv/bin/schemathesis" run openapi/openapi.json --url "http://127.0.0.1:$port" "$@" \
     --include-path-regex "$regex" \
     --checks all --exclude-checks "${CONTRACT_CHECKS_EXCLUDED:-positive_data_acceptance,use_after_free}" \
     --max-examples "${CONTRACT_EXAMPLES:-15}" --seed "${CONTRACT_SEED:-1}" --workers 2 \
     --request-timeout 10 --no-color
 }
+# schemathesis sometimes crashes inside itself while generating a case (seen once in about eight
+# runs, on a fresh install: CPython's "SystemError: AST constructor recursion depth mismatch"
+# under Hypothesis), which it reports as a runtime error, not as a failure of the API. Such a run,
+# and only such a run (no failure found), is run once more; a real failure is never retried.
+contract() {
+  local who=$1 output=target/contract-$1.txt
+  shift
+  echo "== schemathesis: $who"
+  if run_schemathesis "$@" 2>&1 | tee "$output"; then return 0; fi
+  if grep -q "Runtime Error" "$output" && ! grep -q "= FAILURES =" "$output"; then
+    echo "== schemathesis crashed inside itself (no failure found): running $who once more"
+    run_schemathesis "$@"
+    return
+  fi
+  return 1
+}
 failed=0
-contract "commerce partner" '^/v1/commerce/' -H "Authorization: Bearer mfk_democommerce_public-demo-key-for-local-use-only" || failed=1
-contract "distribution partner" '^/v1/(marketplace|webhooks)/' -H "Authorization: Bearer mfk_demodistrib0_public-demo-key-for-local-use-only" || failed=1
-contract "anyone" '^/(healthz|readyz|openapi\.json|metrics|docs)$' || failed=1
+contract commerce '^/v1/commerce/' -H "Authorization: Bearer mfk_democommerce_public-demo-key-for-local-use-only" || failed=1
+contract distribution '^/v1/(marketplace|webhooks)/' -H "Authorization: Bearer mfk_demodistrib0_public-demo-key-for-local-use-only" || failed=1
+contract anyone '^/(healthz|readyz|openapi\.json|metrics|docs)$' || failed=1
 
 if ! kill -0 "$server" 2> /dev/null || ! curl -fs "http://127.0.0.1:$port/healthz" > /dev/null; then
   echo "the server did not survive the contract run:"
