@@ -6,7 +6,7 @@
 //! One batch is written at a time, on purpose: while it is in flight the next one fills, so
 //! batches grow with the load. Four in flight (measured: `bench/run.sh`, 32 connections) made
 //! batches of about 3 tokens; Postgres then spent its CPU on per-statement work, and valid-cart
-//! validate ran 20–27% slower than with one batch of about 9.
+//! validate ran about a fifth slower than with one batch (of about 9) at a time.
 
 use crate::db::tokens::{TokenRecord, insert_batch};
 use sqlx::PgPool;

@@ -57,7 +57,7 @@ pub async fn validate(
     let evaluation = rules::evaluate(&order, &store, &menu, now);
     let valid = evaluation.is_valid();
     // Serialised once, straight to text: the answer sends it and the token stores it. This is
-    // the hot path, and a second serialisation, or a `Value` tree, costs a fifth of a request.
+    // the hot path, where a second serialisation cost a tenth of a valid cart's instructions.
     let priced = serde_json::to_string(&PricedOrderRef {
         cart: &order.cart,
         fulfillment_type: order.fulfillment_type,
