@@ -85,7 +85,7 @@ pub async fn validate(
         organization_id: caller.organization_id,
         partner_user_id: caller.session.as_ref().map(|s| s.partner_user_id.clone()),
         store_id: store.id,
-        catalog_set_id: menu_id(&order.cart),
+        catalog_set_id: menu.set.catalog_set_id,
         snapshot: priced.clone(),
         total: amounts.total,
         currency: amounts.currency,
@@ -101,8 +101,4 @@ pub async fn validate(
     verdict.token_expires_at = Some(now + ttl);
     verdict.estimated_ready_at = Some(now + chrono::Duration::minutes(i64::from(store.details.preparation_minutes)));
     Ok(ValidatedOrder { priced, verdict })
-}
-
-fn menu_id(cart: &Cart) -> Uuid {
-    cart.catalog_set_id.as_deref().and_then(|id| Uuid::parse_str(id).ok()).unwrap_or_default()
 }
