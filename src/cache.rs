@@ -33,10 +33,17 @@ pub struct KnownKey {
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// Until when an organisation holds a live key (`None`: one that never expires), so that its
+/// sessions live no longer than its keys.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyedUntil(pub Option<chrono::DateTime<chrono::Utc>>);
+
 #[derive(Default)]
 pub struct CatalogCache {
     /// By SHA-256 of the key. Only good keys are kept; any change to any key clears them all.
     keys: RwLock<HashMap<Vec<u8>, Entry<KnownKey>>>,
+    /// Distribution organisations with a live key, for sessions; cleared with `keys`.
+    organizations: RwLock<HashMap<Uuid, Entry<KeyedUntil>>>,
     stores: RwLock<HashMap<Uuid, Entry<StoreSnapshot>>>,
     /// By catalog set id.
     menus: RwLock<HashMap<Uuid, Entry<MenuSnapshot>>>,
@@ -89,14 +96,24 @@ impl CatalogCache {
         }
     }
 
+    pub fn organization(&self, id: Uuid) -> Option<KeyedUntil> {
+        self.trusted().then(|| fresh(&self.organizations, id)).flatten().map(|hit| *hit)
+    }
+
+    pub fn keep_organization(&self, id: Uuid, keyed: KeyedUntil, epoch: u64) {
+        self.keep(&self.organizations, id, Arc::new(keyed), epoch);
+    }
+
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)
     }
 
     pub fn invalidate_keys(&self) {
         let mut keys = self.keys.write().expect("cache lock");
+        let mut organizations = self.organizations.write().expect("cache lock");
         self.epoch.fetch_add(1, Ordering::AcqRel);
         keys.clear();
+        organizations.clear();
     }
 
     pub async fn store(&self, pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Arc<StoreSnapshot>>> {
@@ -134,10 +151,12 @@ impl CatalogCache {
 
     pub fn clear(&self) {
         let mut keys = self.keys.write().expect("cache lock");
+        let mut organizations = self.organizations.write().expect("cache lock");
         let mut stores = self.stores.write().expect("cache lock");
         let mut menus = self.menus.write().expect("cache lock");
         self.epoch.fetch_add(1, Ordering::AcqRel);
         keys.clear();
+        organizations.clear();
         stores.clear();
         menus.clear();
     }

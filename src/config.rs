@@ -10,6 +10,8 @@ pub struct Config {
     pub token_ttl: Duration,
     pub idempotency_ttl: Duration,
     pub jwt_secret: String,
+    /// Seal secrets at rest (see `secret_box`): the first seals, every one opens.
+    pub encryption_keys: Vec<[u8; 32]>,
     pub log_filter: String,
     pub log_json: bool,
     /// Whether outbound calls (catalog pulls, webhooks) may reach loopback/private addresses.
@@ -35,13 +37,28 @@ pub struct Config {
     pub webhook_timeout: Duration,
     /// How often the webhook dispatcher looks for due deliveries when it has none at hand.
     pub webhook_poll_interval: Duration,
+    /// Webhook attempts under way at once in this process, and at most per endpoint and per
+    /// organisation, so that one partner's slow receivers cannot hold every slot.
+    pub webhook_concurrency: usize,
+    pub webhook_endpoint_concurrency: u32,
+    pub webhook_organization_concurrency: u32,
+    /// Webhook endpoints one organisation may register.
+    pub webhook_max_endpoints: u32,
+    /// Catalog fetches (pulls and onboarding) under way at once in this process, and at most
+    /// per organisation.
+    pub pull_concurrency: usize,
+    pub pull_organization_concurrency: u32,
     /// Requests per minute and organisation: reads (GET, and validate) and writes.
     pub rate_limit_reads_per_minute: u32,
     pub rate_limit_writes_per_minute: u32,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/marketfront";
+/// Published on purpose, for `serve --demo` and tests only: `serve` refuses to start with them.
 const DEV_JWT_SECRET: &str = "marketfront-development-secret-change-me";
+const DEV_ENCRYPTION_KEY: &[u8; 32] = b"marketfront-demo-encryption-key!";
+/// The shortest JWT secret `serve` accepts: HS256 is as strong as its key, up to 32 bytes.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
@@ -72,6 +89,10 @@ impl Config {
             token_ttl: Duration::from_secs(number("MARKETFRONT_TOKEN_TTL_SECONDS", 900)?),
             idempotency_ttl: Duration::from_secs(number("MARKETFRONT_IDEMPOTENCY_TTL_SECONDS", 86_400)?),
             jwt_secret: var("MARKETFRONT_JWT_SECRET").unwrap_or_else(|| DEV_JWT_SECRET.to_string()),
+            encryption_keys: match var("MARKETFRONT_ENCRYPTION_KEY") {
+                Some(text) => crate::secret_box::parse_keys(&text).map_err(|why| anyhow::anyhow!(why))?,
+                None => vec![*DEV_ENCRYPTION_KEY],
+            },
             log_filter: var("MARKETFRONT_LOG").unwrap_or_else(|| "info,sqlx=warn".to_string()),
             log_json: var("MARKETFRONT_LOG_FORMAT").is_some_and(|v| v == "json"),
             allow_private_urls: flag("MARKETFRONT_ALLOW_PRIVATE_URLS"),
@@ -86,6 +107,14 @@ impl Config {
             ack_timeout: Duration::from_secs(number("MARKETFRONT_ACK_TIMEOUT_SECONDS", 600)?),
             webhook_timeout: Duration::from_secs(number("MARKETFRONT_WEBHOOK_TIMEOUT_SECONDS", 10)?),
             webhook_poll_interval: Duration::from_millis(number("MARKETFRONT_WEBHOOK_POLL_MS", 200)?),
+            webhook_concurrency: number("MARKETFRONT_WEBHOOK_CONCURRENCY", 128)?.clamp(1, 4_096) as usize,
+            webhook_endpoint_concurrency: number("MARKETFRONT_WEBHOOK_ENDPOINT_CONCURRENCY", 8)?.clamp(1, 1_024) as u32,
+            webhook_organization_concurrency: number("MARKETFRONT_WEBHOOK_ORGANIZATION_CONCURRENCY", 32)?
+                .clamp(1, 4_096) as u32,
+            webhook_max_endpoints: number("MARKETFRONT_WEBHOOK_MAX_ENDPOINTS", 16)?.clamp(1, 10_000) as u32,
+            pull_concurrency: number("MARKETFRONT_PULL_CONCURRENCY", 8)?.clamp(1, 1_024) as usize,
+            pull_organization_concurrency: number("MARKETFRONT_PULL_ORGANIZATION_CONCURRENCY", 2)?.clamp(1, 1_024)
+                as u32,
             rate_limit_reads_per_minute: number("MARKETFRONT_RATE_LIMIT_READS_PER_MINUTE", 1_000)?
                 .clamp(1, u32::MAX.into()) as u32,
             rate_limit_writes_per_minute: number("MARKETFRONT_RATE_LIMIT_WRITES_PER_MINUTE", 100)?
@@ -103,6 +132,35 @@ impl Config {
     pub fn uses_default_jwt_secret(&self) -> bool {
         self.jwt_secret == DEV_JWT_SECRET
     }
+
+    pub fn uses_default_encryption_key(&self) -> bool {
+        self.encryption_keys.first() == Some(DEV_ENCRYPTION_KEY)
+    }
+
+    /// What `serve` checks before it starts: a JWT secret long enough to sign sessions with, and
+    /// outside the demo, a JWT secret and an encryption key of the operator's own (the defaults
+    /// are published, so sessions could be forged and secrets read by anyone).
+    pub fn check_secrets(&self, demo: bool) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.jwt_secret.len() >= MIN_JWT_SECRET_BYTES,
+            "MARKETFRONT_JWT_SECRET is {} bytes; it must be at least {MIN_JWT_SECRET_BYTES} (try: openssl rand -base64 32)",
+            self.jwt_secret.len()
+        );
+        if demo {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            !self.uses_default_jwt_secret(),
+            "MARKETFRONT_JWT_SECRET is not set: `serve` needs a secret of at least {MIN_JWT_SECRET_BYTES} bytes to sign \
+             session tokens (only `serve --demo` may use the published development secret)"
+        );
+        anyhow::ensure!(
+            !self.uses_default_encryption_key(),
+            "MARKETFRONT_ENCRYPTION_KEY is not set: `serve` needs base64 of 32 random bytes to seal webhook secrets and \
+             card tokens at rest (try: openssl rand -base64 32; only `serve --demo` may use the published demo key)"
+        );
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -113,6 +171,7 @@ impl std::fmt::Debug for Config {
             .field("token_ttl", &self.token_ttl)
             .field("idempotency_ttl", &self.idempotency_ttl)
             .field("jwt_secret", &"<redacted>")
+            .field("encryption_keys", &format!("<{} redacted>", self.encryption_keys.len()))
             .field("log_filter", &self.log_filter)
             .field("log_json", &self.log_json)
             .field("allow_private_urls", &self.allow_private_urls)
@@ -132,6 +191,22 @@ fn redact_password(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn serve_needs_secrets_of_its_own_outside_the_demo() {
+        let mut config = super::Config::for_database("postgres://localhost/x");
+        assert!(config.check_secrets(true).is_ok(), "the demo may use the published secrets");
+        let refused = config.check_secrets(false).unwrap_err().to_string();
+        assert!(refused.contains("MARKETFRONT_JWT_SECRET"), "{refused}");
+        config.jwt_secret = "x".repeat(31);
+        assert!(config.check_secrets(true).unwrap_err().to_string().contains("at least 32"));
+        config.jwt_secret = "x".repeat(32);
+        let refused = config.check_secrets(false).unwrap_err().to_string();
+        assert!(refused.contains("MARKETFRONT_ENCRYPTION_KEY"), "{refused}");
+        config.encryption_keys = vec![[9; 32]];
+        assert!(config.check_secrets(false).is_ok());
+        assert!(!format!("{config:?}").contains("xxxx"), "secrets are never printed");
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(super::redact_password("postgres://u:secret@h/db"), "postgres://u:***@h/db");

@@ -87,7 +87,13 @@ impl ApiError {
         ApiError::new(ErrorCode::InternalError, "An unexpected error occurred; it has been logged.").caused_by(cause)
     }
 
+    /// Lists the problems: the first `limits::MAX_PROBLEMS` of them, and when there were more,
+    /// `totalErrors` says how many (a body can hold a great many; an answer need not).
     pub fn with_errors(mut self, errors: Vec<Problem>) -> Self {
+        let (errors, total) = crate::domain::limits::first_problems(errors);
+        if total > errors.len() {
+            self.members.insert("totalErrors".into(), total.into());
+        }
         self.errors = errors;
         self
     }

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod outbound;
 pub mod payments;
 pub mod rate_limit;
+pub mod secret_box;
 pub mod state;
 pub mod telemetry;
 pub mod workers;

@@ -110,8 +110,9 @@ async fn serve(mut config: Config, load_demo: bool) -> anyhow::Result<()> {
         config.allow_private_urls = true;
         tracing::info!("demo: outbound calls to loopback and private addresses are allowed");
     }
-    if config.uses_default_jwt_secret() {
-        tracing::warn!("MARKETFRONT_JWT_SECRET is not set: using the development secret");
+    config.check_secrets(load_demo)?;
+    if config.uses_default_jwt_secret() || config.uses_default_encryption_key() {
+        tracing::warn!("demo: signing sessions and sealing secrets with the published development keys");
     }
     let listen = config.listen.clone();
     let state = state(config).await?;

@@ -34,6 +34,8 @@ pub struct Shared {
     /// HTTP clients for webhook deliveries, kept per destination.
     pub outbound: Arc<crate::outbound::Clients>,
     pub rate_limits: Arc<crate::rate_limit::RateLimits>,
+    /// Seals webhook secrets and card tokens at rest.
+    pub secrets: Arc<crate::secret_box::SecretBox>,
 }
 
 impl AppState {
@@ -42,6 +44,11 @@ impl AppState {
         let pool = db::prepare(&config.database_url, config.database_max_connections).await?;
         // The token writer writes one batch at a time (see `token_writer`).
         let token_pool = db::connect_relaxed(&config.database_url, 1).await?;
+        let secrets = Arc::new(crate::secret_box::SecretBox::new(&config.encryption_keys));
+        let sealed = crate::app::secrets_at_rest::seal_stored(&pool, &secrets).await?;
+        if sealed > 0 {
+            tracing::info!(rows = sealed, "sealed secrets that were stored in clear");
+        }
         let rate_limits = Arc::new(crate::rate_limit::RateLimits::new(
             config.rate_limit_reads_per_minute,
             config.rate_limit_writes_per_minute,
@@ -56,6 +63,7 @@ impl AppState {
             payments: Arc::new(SandboxProcessor::new(pool)),
             outbound: Arc::new(crate::outbound::Clients::default()),
             rate_limits,
+            secrets,
         })))
     }
 

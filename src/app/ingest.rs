@@ -42,6 +42,11 @@ pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult
 }
 
 /// How long a claimed pull is ours before another instance may take it over.
+/// Catalog fetches one organisation may have under way at once, on all instances together.
+pub fn per_organization(state: &AppState) -> i64 {
+    i64::from(state.config.pull_organization_concurrency)
+}
+
 pub fn lease(state: &AppState) -> chrono::Duration {
     chrono::Duration::from_std(state.config.pull_timeout * 3).unwrap_or(chrono::Duration::seconds(60))
 }
@@ -91,7 +96,7 @@ pub async fn fetch_catalog_set(state: &AppState, url: &str, url_path: &str, atte
 
 /// Claims and runs one due pull; `false` when there was none.
 pub async fn run_one(state: &AppState) -> anyhow::Result<bool> {
-    let Some(job) = ingestions::claim_next(&state.db, state.now(), lease(state)).await? else {
+    let Some(job) = ingestions::claim_next(&state.db, state.now(), lease(state), per_organization(state)).await? else {
         return Ok(false);
     };
     tracing::info!(ingestion_id = %job.id, store_id = %job.store_id, attempt = job.attempts, "pulling catalog set");

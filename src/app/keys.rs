@@ -60,6 +60,8 @@ pub enum KeyError {
     UnknownPrefix(String),
     #[error("key {0:?} is revoked")]
     Revoked(String),
+    #[error("key {0:?} has expired; create a new key instead")]
+    Expired(String),
     #[error("{0:?} is not a key or key prefix (mfk_…)")]
     Malformed(String),
     #[error(transparent)]
@@ -160,6 +162,10 @@ pub async fn roll(
     if old.revoked_at.is_some() {
         return Err(KeyError::Revoked(prefix));
     }
+    // A key past its end stays ended: rolling it would hand its holder a working key.
+    if old.expires_at.is_some_and(|at| at <= now) {
+        return Err(KeyError::Expired(prefix));
+    }
     let organization: Organization = sqlx::query_as("SELECT id, name, kind FROM organizations WHERE id = $1")
         .bind(old.organization_id)
         .fetch_one(pool)
@@ -168,6 +174,37 @@ pub async fn roll(
     let new_id = store::insert_key(pool, organization.id, &new_prefix, &hash(&key), Some("rolled"), None).await?;
     store::retire_for_roll(pool, old.id, new_id, now + grace).await?;
     Ok(IssuedKey { key, prefix: new_prefix, organization, expires_at: None })
+}
+
+/// Whether a session minted by `organization_id` may still act: the organisation exists, is a
+/// distribution partner, and holds a key that is neither revoked nor expired now. A session
+/// dies with its organisation's keys. From the cache when this instance checked recently (any
+/// key change on any instance clears it), else from the database.
+pub async fn session_organization_is_live(
+    pool: &PgPool,
+    cache: &crate::cache::CatalogCache,
+    organization_id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let keyed = match cache.organization(organization_id) {
+        Some(keyed) => keyed,
+        None => {
+            let epoch = cache.epoch();
+            let Some(found) = store::organization_keys(pool, organization_id).await? else { return Ok(false) };
+            if OrgKind::parse(&found.kind) != Some(OrgKind::Distribution) {
+                return Ok(false);
+            }
+            let keyed = match (found.has_unexpiring_key, found.latest_expiry) {
+                (true, _) => crate::cache::KeyedUntil(None),
+                (false, Some(until)) => crate::cache::KeyedUntil(Some(until)),
+                // No live key at all: nothing to remember, the answer is no.
+                (false, None) => return Ok(false),
+            };
+            cache.keep_organization(organization_id, keyed, epoch);
+            keyed
+        }
+    };
+    Ok(keyed.0.is_none_or(|until| until > now))
 }
 
 /// Checks a presented API key: from the cache when this instance saw it recently, else from

@@ -106,6 +106,9 @@ pub async fn update_status(
         tx.rollback().await?;
         return view_of(state, order_id).await;
     }
+    if let Some(at) = update.estimated_ready_at {
+        lifecycle::check_estimated_ready_at(at, now).map_err(|refusal| refused(refusal, current))?;
+    }
     let asked = Update { state: update.state, status: update.status, cancel_reason: update.cancel_reason.clone() };
     let next = lifecycle::apply(current, &asked).map_err(|refusal| refused(refusal, current))?;
     let estimate = if next.state == State::Open {

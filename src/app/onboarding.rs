@@ -5,7 +5,7 @@
 
 use super::ingest::{self, Fetched};
 use super::keys::OrgKind;
-use super::webhooks::{EndpointView, events_for, new_secret};
+use super::webhooks::{EndpointView, ensure_room_for_endpoint, events_for, new_secret};
 use crate::db::onboardings::{self as store, FetchOutcome, NewOnboarding, OnboardingRow};
 use crate::db::{catalogs, stores, webhooks};
 use crate::domain::catalog::{self, CatalogSet};
@@ -148,6 +148,7 @@ pub async fn activate(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiR
     let (endpoint, secret) = match webhooks::find_endpoint_by_url(&mut tx, organization_id, &row.webhook_url).await? {
         Some(existing) => (existing, None),
         None => {
+            ensure_room_for_endpoint(state, &mut tx, organization_id).await?;
             let secret = new_secret();
             let events: Vec<String> = events_for(OrgKind::Commerce).iter().map(|e| e.to_string()).collect();
             let endpoint = webhooks::insert_endpoint(
@@ -156,7 +157,7 @@ pub async fn activate(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiR
                 organization_id,
                 &row.webhook_url,
                 &events,
-                &secret,
+                &state.secrets.seal(crate::secret_box::Purpose::WebhookSecret, &secret),
                 now,
             )
             .await?;
@@ -186,7 +187,9 @@ async fn check_catalog(state: &AppState, set: &CatalogSet, details: &StoreDetail
 /// Claims one onboarding whose catalog is due to be fetched, fetches and checks it, and records
 /// the outcome; `false` when none was due.
 pub async fn fetch_one(state: &AppState) -> anyhow::Result<bool> {
-    let Some(claim) = store::claim_next(&state.db, state.now(), ingest::lease(state)).await? else {
+    let Some(claim) =
+        store::claim_next(&state.db, state.now(), ingest::lease(state), ingest::per_organization(state)).await?
+    else {
         return Ok(false);
     };
     let job = &claim.row;

@@ -20,6 +20,7 @@
 
 use crate::app::keys::Caller;
 use crate::app::orders;
+use crate::app::secrets_at_rest;
 use crate::app::validate::token_hash;
 use crate::cache::{load_menu, load_store};
 use crate::db::idempotency::{self as keys, FinalResponse, KeyRow};
@@ -31,7 +32,7 @@ use crate::domain::order::{
 };
 use crate::domain::placement;
 use crate::domain::problem::Problem;
-use crate::domain::rules;
+use crate::domain::{limits, rules};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics as names;
 use crate::payments::{Authorization, AuthorizationRequest, processor_key};
@@ -87,6 +88,10 @@ fn in_use() -> ApiError {
 }
 
 pub async fn place(state: &AppState, caller: &Caller, command: PlaceCommand) -> ApiResult<Placed> {
+    let beyond = limits::check_place(&command.request);
+    if !beyond.is_empty() {
+        return Err(ApiError::invalid_request("The order is beyond what one request may hold.").with_errors(beyond));
+    }
     let now = state.now();
     let organization = caller.organization_id;
     let claim = Uuid::new_v4();
@@ -352,7 +357,7 @@ async fn create_order(
         cart: priced.cart,
         delivery: priced.delivery,
         customer,
-        payment_method: method,
+        payment_method: secrets_at_rest::seal_method(&state.secrets, &method),
         amounts,
         estimated_ready_at: Some(now + chrono::Duration::minutes(i64::from(store.details.preparation_minutes))),
         processor: state.payments.name(),
@@ -372,7 +377,8 @@ async fn authorize(state: &AppState, organization: Uuid, key: Uuid, claim: Uuid,
         idempotency_key: order.processor_key.clone(),
         amount: order.total,
         currency: order.currency.clone(),
-        method: order.payment_method.0.clone(),
+        method: secrets_at_rest::open_method(&state.secrets, &order.payment_method.0)
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("order {order_id}'s card token: {e}")))?,
     };
     let outcome = tokio::time::timeout(state.config.payment_timeout, state.payments.authorize(&request)).await;
     let now = state.now();

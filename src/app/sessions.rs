@@ -2,7 +2,11 @@
 //! SDK front end calls the marketplace with it instead of the partner's API key.
 //!
 //! HS256 with `MARKETFRONT_JWT_SECRET`, verified with the algorithm pinned (so `alg: none` and
-//! algorithm-confusion tokens fail) and expiry checked against the service's clock.
+//! algorithm-confusion tokens fail), and every time claim judged by the service's clock: `exp`
+//! in the future, `iat` not in the future beyond `CLOCK_SKEW_SECONDS`, a life (`exp − iat`) no
+//! longer than `MAX_TTL_SECONDS`, and `nbf`, when present, passed. A token signed with a leaked
+//! or guessed secret still cannot outlive the rules a minted one follows. Whether its
+//! organisation still exists and holds a live key is the caller's to check (`verify` is pure).
 
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
@@ -12,6 +16,8 @@ use uuid::Uuid;
 const ISSUER: &str = "marketfront";
 pub const DEFAULT_TTL_SECONDS: i64 = 900;
 pub const MAX_TTL_SECONDS: i64 = 3600;
+/// How far another machine's clock may run ahead of ours when it minted (or we judge) a token.
+pub const CLOCK_SKEW_SECONDS: i64 = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,6 +37,8 @@ pub struct SessionClaims {
     pub phone: Option<String>,
     pub iat: i64,
     pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     pub jti: Uuid,
 }
 
@@ -62,6 +70,7 @@ pub fn mint(secret: &str, org: Uuid, user: &SessionUser, now: DateTime<Utc>, ttl
         phone: user.phone.clone(),
         iat: now.timestamp(),
         exp: expires_at.timestamp(),
+        nbf: None,
         jti: Uuid::new_v4(),
     };
     let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
@@ -72,13 +81,21 @@ pub fn mint(secret: &str, org: Uuid, user: &SessionUser, now: DateTime<Utc>, ttl
 pub fn verify(secret: &str, token: &str, now: DateTime<Utc>) -> Result<(Uuid, SessionUser), SessionFailure> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_issuer(&[ISSUER]);
-    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-    // Expiry is judged by the service's clock below, not the library's.
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
+    // Every time claim is judged by the service's clock below, not the library's.
     validation.validate_exp = false;
+    validation.validate_nbf = false;
     let data = decode::<SessionClaims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation)
         .map_err(|_| SessionFailure::Invalid)?;
     let claims = data.claims;
-    if claims.exp <= now.timestamp() {
+    let now = now.timestamp();
+    let issued_in_future = claims.iat > now.saturating_add(CLOCK_SKEW_SECONDS);
+    let too_long = claims.exp.saturating_sub(claims.iat) > MAX_TTL_SECONDS;
+    let not_yet = claims.nbf.is_some_and(|nbf| nbf > now.saturating_add(CLOCK_SKEW_SECONDS));
+    if issued_in_future || too_long || not_yet {
+        return Err(SessionFailure::Invalid);
+    }
+    if claims.exp <= now {
         return Err(SessionFailure::Expired);
     }
     let user = SessionUser {
@@ -115,6 +132,42 @@ mod tests {
         assert_eq!(verify("secret", &token, now), Ok((org, user())));
         assert_eq!(verify("secret", &token, now + Duration::minutes(15)), Err(SessionFailure::Expired));
         assert_eq!(verify("other-secret", &token, now), Err(SessionFailure::Invalid));
+    }
+
+    /// Signs arbitrary claims with the right secret, as someone holding it (or a bug) might.
+    fn forged(claims: serde_json::Value) -> String {
+        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"secret")).unwrap()
+    }
+
+    #[test]
+    fn time_claims_are_judged_by_our_clock_even_on_a_well_signed_token() {
+        let now = Utc::now();
+        let t = now.timestamp();
+        let claims = |iat: i64, exp: i64, nbf: Option<i64>| {
+            let mut claims = serde_json::json!({"iss": "marketfront", "sub": "u", "org": Uuid::new_v4(),
+                "iat": iat, "exp": exp, "jti": Uuid::new_v4()});
+            if let Some(nbf) = nbf {
+                claims["nbf"] = nbf.into();
+            }
+            forged(claims)
+        };
+        assert!(verify("secret", &claims(t, t + 600, None), now).is_ok());
+        assert!(verify("secret", &claims(t, t + 600, Some(t)), now).is_ok());
+        assert!(verify("secret", &claims(t + 30, t + 600, None), now).is_ok(), "within the skew");
+        let refused = [
+            ("a hundred years", claims(t, t + 100 * 365 * 86_400, None)),
+            ("longer than the cap", claims(t - 10, t + MAX_TTL_SECONDS, None)),
+            ("issued in the future", claims(t + 3_600, t + 3_700, None)),
+            ("not yet valid", claims(t, t + 600, Some(t + 300))),
+            (
+                "no iat",
+                forged(serde_json::json!({"iss": "marketfront", "sub": "u", "org": Uuid::new_v4(),
+                "exp": t + 600, "jti": Uuid::new_v4()})),
+            ),
+        ];
+        for (what, token) in refused {
+            assert_eq!(verify("secret", &token, now), Err(SessionFailure::Invalid), "{what}");
+        }
     }
 
     #[test]

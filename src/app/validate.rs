@@ -6,8 +6,8 @@ use crate::app::keys::Caller;
 use crate::db::tokens::TokenRecord;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::order::{Cart, OrderRequest, PricedOrderRef, ValidatedOrder, Verdict};
-use crate::domain::rules;
 use crate::domain::snapshot::{MenuSnapshot, StoreSnapshot};
+use crate::domain::{limits, rules};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use base64::Engine;
@@ -52,6 +52,10 @@ pub async fn validate(
     order: OrderRequest,
     trace_id: &str,
 ) -> ApiResult<ValidatedOrder> {
+    let beyond = limits::check_order(&order);
+    if !beyond.is_empty() {
+        return Err(ApiError::invalid_request("The order is beyond what one request may hold.").with_errors(beyond));
+    }
     let now = state.now();
     let (store, menu) = resolve(state, &order.cart).await?;
     let evaluation = rules::evaluate(&order, &store, &menu, now);

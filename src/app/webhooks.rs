@@ -2,12 +2,13 @@
 //! signed (see `domain::webhooks`), retried with back-off until about three days have passed.
 
 use crate::app::keys::{Caller, OrgKind};
-use crate::db::webhooks::{self as store, Attempt, DeliveryRow, Due, EndpointRow};
+use crate::db::webhooks::{self as store, Attempt, ClaimLimits, DeliveryRow, Due, EndpointRow};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::problem::Problem;
 use crate::domain::webhooks::{self, API_VERSION, COMMERCE_EVENTS, DISTRIBUTION_EVENTS};
 use crate::error::{ApiError, ApiResult};
 use crate::outbound::{self, FetchError, Limits};
+use crate::secret_box::Purpose;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -37,6 +38,11 @@ pub struct EndpointView {
     pub secret: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    /// Failed attempts in a row; from `CIRCUIT_THRESHOLD` on, the endpoint rests between probes.
+    pub consecutive_failures: i32,
+    /// While set and in the future, nothing is sent to this endpoint (its deliveries wait).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub circuit_open_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -50,6 +56,8 @@ impl EndpointView {
             disabled_reason: row.disabled_reason,
             secret,
             previous_secret_expires_at: row.previous_secret_expires_at,
+            consecutive_failures: row.consecutive_failures,
+            circuit_open_until: row.circuit_open_until,
             created_at: row.created_at,
         }
     }
@@ -94,18 +102,53 @@ pub async fn register(state: &AppState, caller: &Caller, new: NewEndpoint) -> Ap
     if !problems.is_empty() {
         return Err(ApiError::validation("The endpoint has problems.", problems));
     }
+    let mut tx = state.db.begin().await?;
+    ensure_room_for_endpoint(state, &mut tx, caller.organization_id).await?;
     let secret = new_secret();
     let row = store::insert_endpoint(
-        &state.db,
+        &mut *tx,
         Uuid::now_v7(),
         caller.organization_id,
         &new.url,
         &event_types,
-        &secret,
+        &state.secrets.seal(Purpose::WebhookSecret, &secret),
         state.now(),
     )
     .await?;
+    tx.commit().await?;
     Ok(EndpointView::of(row, Some(secret)))
+}
+
+/// Refuses a new endpoint once the organisation has as many as it may have: each endpoint is a
+/// share of the dispatcher, so their number is what bounds one partner's share. Holds the
+/// organisation's row until the transaction ends, so concurrent registrations cannot both pass.
+pub async fn ensure_room_for_endpoint(
+    state: &AppState,
+    conn: &mut sqlx::PgConnection,
+    organization_id: Uuid,
+) -> ApiResult<()> {
+    let cap = state.config.webhook_max_endpoints;
+    if store::count_endpoints_locked(conn, organization_id).await? >= i64::from(cap) {
+        return Err(ApiError::validation(
+            format!("Your organisation has {cap} webhook endpoints, the most it may have; delete one first."),
+            vec![Problem::new(
+                "TOO_MANY_ENDPOINTS",
+                format!(
+                    "at most {cap} webhook endpoints per organisation; DELETE /v1/webhooks/endpoints/{{id}} frees one"
+                ),
+            )],
+        ));
+    }
+    Ok(())
+}
+
+/// Deletes an endpoint; its deliveries, pending or done, go with it.
+pub async fn delete(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<()> {
+    if store::delete_endpoint(&state.db, caller.organization_id, id).await? {
+        Ok(())
+    } else {
+        Err(endpoint_missing(id))
+    }
 }
 
 pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<EndpointView>> {
@@ -128,7 +171,8 @@ pub async fn rotate(state: &AppState, caller: &Caller, id: Uuid, overlap_hours: 
     let now = state.now();
     let secret = new_secret();
     let until = now + chrono::Duration::hours(overlap_hours);
-    let row = store::rotate_secret(&state.db, caller.organization_id, id, &secret, until, now)
+    let sealed = state.secrets.seal(Purpose::WebhookSecret, &secret);
+    let row = store::rotate_secret(&state.db, caller.organization_id, id, &sealed, until, now)
         .await?
         .ok_or_else(|| endpoint_missing(id))?;
     Ok(EndpointView::of(row, Some(secret)))
@@ -211,29 +255,33 @@ pub async fn replay(state: &AppState, caller: &Caller, id: Option<Uuid>) -> ApiR
     Ok(count)
 }
 
-/// One dispatcher pass: claims the due deliveries and attempts them concurrently. Returns how
-/// many were attempted.
-pub async fn dispatch_once(state: &AppState) -> anyhow::Result<usize> {
+/// Claims up to `room` due deliveries, fairly across endpoints and organisations (see
+/// `db::webhooks::claim_due`), each for one attempt.
+pub async fn claim(state: &AppState, room: usize) -> anyhow::Result<Vec<Due>> {
     let now = state.now();
     let lease = chrono::Duration::from_std(state.config.webhook_timeout)? + chrono::Duration::seconds(5);
-    let due = store::claim_due(&state.db, now, now + lease, 32).await?;
-    let count = due.len();
-    let attempts = due.into_iter().map(|delivery| attempt(state, delivery));
-    for result in futures_util::future::join_all(attempts).await {
-        result?;
-    }
-    Ok(count)
+    let limits = ClaimLimits {
+        total: room as i64,
+        per_endpoint: i64::from(state.config.webhook_endpoint_concurrency),
+        per_organization: i64::from(state.config.webhook_organization_concurrency),
+        probe_after_failures: webhooks::CIRCUIT_THRESHOLD,
+    };
+    Ok(store::claim_due(&state.db, now, now + lease, limits).await?)
 }
 
-async fn attempt(state: &AppState, delivery: Due) -> anyhow::Result<()> {
+/// Sends one claimed delivery and records how it went, for the delivery and for its endpoint's
+/// circuit.
+pub async fn attempt(state: &AppState, delivery: Due) -> anyhow::Result<()> {
     let now = state.now();
     let body = serde_json::to_vec(&delivery.payload.0)?;
-    let mut secrets = vec![delivery.secret.as_str()];
+    let open = |sealed: &str| state.secrets.open(Purpose::WebhookSecret, sealed);
+    let mut opened = vec![open(&delivery.secret)?];
     if let (Some(previous), Some(until)) = (&delivery.previous_secret, delivery.previous_secret_expires_at)
         && until > now
     {
-        secrets.push(previous);
+        opened.push(open(previous)?);
     }
+    let secrets: Vec<&str> = opened.iter().map(String::as_str).collect();
     let message_id = delivery.event_id.to_string();
     let timestamp = now.timestamp();
     let signed = webhooks::sign(&secrets, &message_id, timestamp, &body);
@@ -278,6 +326,8 @@ async fn attempt(state: &AppState, delivery: Due) -> anyhow::Result<()> {
         Attempt::Dead { .. } => "dead",
     };
     metrics::counter!(crate::metrics::WEBHOOK_ATTEMPTS, "outcome" => label).increment(1);
+    let delivered = matches!(outcome, Attempt::Delivered { .. });
     store::record_attempt(&state.db, delivery.id, outcome, now).await?;
+    store::record_endpoint_health(&state.db, delivery.endpoint_id, delivered, now, webhooks::circuit_pause).await?;
     Ok(())
 }

@@ -54,25 +54,30 @@ pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::
         .await
 }
 
-/// Claims the next due pull for `lease`: pending ones, and fetching ones whose worker died.
-/// SKIP LOCKED lets any number of instances poll the same table without blocking each other.
+/// Claims the next due pull for `lease`: pending ones, and fetching ones whose worker died,
+/// passing over organisations that already have `per_organization` pulls in flight. SKIP
+/// LOCKED lets any number of instances poll the same table without blocking each other.
 pub async fn claim_next(
     pool: &PgPool,
     now: DateTime<Utc>,
     lease: chrono::Duration,
+    per_organization: i64,
 ) -> sqlx::Result<Option<IngestionRow>> {
     sqlx::query_as(&format!(
         "UPDATE catalog_ingestions SET status = 'fetching', attempts = attempts + 1, locked_until = $2, updated_at = $1
          WHERE id = (
-             SELECT id FROM catalog_ingestions
-             WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'fetching' AND locked_until <= $1)
-             ORDER BY next_attempt_at
+             SELECT i.id FROM catalog_ingestions i
+             WHERE ((i.status = 'pending' AND i.next_attempt_at <= $1) OR (i.status = 'fetching' AND i.locked_until <= $1))
+               AND (SELECT count(*) FROM catalog_ingestions f
+                    WHERE f.organization_id = i.organization_id AND f.status = 'fetching' AND f.locked_until > $1) < $3
+             ORDER BY i.next_attempt_at
              FOR UPDATE SKIP LOCKED
              LIMIT 1)
          RETURNING {COLUMNS}"
     ))
     .bind(now)
     .bind(now + lease)
+    .bind(per_organization)
     .fetch_optional(pool)
     .await
 }

@@ -124,3 +124,25 @@ pub async fn list(pool: &PgPool, organization: Option<&str>) -> sqlx::Result<Vec
     .fetch_all(pool)
     .await
 }
+
+/// Whether an organisation can still vouch for its sessions: its kind, and until when it holds
+/// a key that is neither revoked nor expired (`None` inside: a key without expiry). `None` when
+/// the organisation does not exist.
+#[derive(Debug, Clone, FromRow)]
+pub struct OrganizationKeys {
+    pub kind: String,
+    pub has_unexpiring_key: bool,
+    pub latest_expiry: Option<DateTime<Utc>>,
+}
+
+pub async fn organization_keys(pool: &PgPool, organization_id: Uuid) -> sqlx::Result<Option<OrganizationKeys>> {
+    sqlx::query_as(
+        "SELECT o.kind, coalesce(bool_or(k.id IS NOT NULL AND k.expires_at IS NULL), false) AS has_unexpiring_key,
+                max(k.expires_at) AS latest_expiry
+         FROM organizations o LEFT JOIN api_keys k ON k.organization_id = o.id AND k.revoked_at IS NULL
+         WHERE o.id = $1 GROUP BY o.kind",
+    )
+    .bind(organization_id)
+    .fetch_optional(pool)
+    .await
+}

@@ -179,14 +179,23 @@ pub async fn list_owned(
 
 /// Claims the next onboarding whose catalog is due to be fetched, for `lease`: new ones, retries
 /// come due, and claims whose worker died. SKIP LOCKED lets every instance poll at once.
-pub async fn claim_next(pool: &PgPool, now: DateTime<Utc>, lease: chrono::Duration) -> sqlx::Result<Option<Claimed>> {
+/// Organisations that already have `per_organization` fetches in flight are passed over.
+pub async fn claim_next(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+    per_organization: i64,
+) -> sqlx::Result<Option<Claimed>> {
     let claim_id = Uuid::now_v7();
     let row: Option<OnboardingRow> = sqlx::query_as(&format!(
         "UPDATE store_onboardings SET attempts = attempts + 1, locked_until = $2, claim_id = $3, updated_at = $1
          WHERE id = (
-             SELECT id FROM store_onboardings
-             WHERE status = 'fetching_catalog' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
-             ORDER BY next_attempt_at
+             SELECT o.id FROM store_onboardings o
+             WHERE o.status = 'fetching_catalog' AND o.next_attempt_at <= $1
+               AND (o.locked_until IS NULL OR o.locked_until <= $1)
+               AND (SELECT count(*) FROM store_onboardings f
+                    WHERE f.organization_id = o.organization_id AND f.locked_until > $1) < $4
+             ORDER BY o.next_attempt_at
              FOR UPDATE SKIP LOCKED
              LIMIT 1)
          RETURNING {COLUMNS}"
@@ -194,6 +203,7 @@ pub async fn claim_next(pool: &PgPool, now: DateTime<Utc>, lease: chrono::Durati
     .bind(now)
     .bind(now + lease)
     .bind(claim_id)
+    .bind(per_organization)
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|row| Claimed { row, claim_id }))

@@ -367,3 +367,24 @@ pub async fn unconfirmed_since(pool: &PgPool, before: DateTime<Utc>, limit: i64)
     .fetch_all(pool)
     .await
 }
+
+/// Orders whose card token is still in clear (placed before tokens were sealed at rest).
+pub async fn unsealed_card_tokens(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<(Uuid, Json<PaymentMethod>)>> {
+    sqlx::query_as(
+        "SELECT id, payment_method FROM orders
+         WHERE payment_method->>'type' = 'cardOnFile' AND payment_method->>'cardToken' NOT LIKE 'mfenc1:%'
+         ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn reseal_payment_method(pool: &PgPool, id: Uuid, method: &PaymentMethod) -> sqlx::Result<()> {
+    sqlx::query("UPDATE orders SET payment_method = $2 WHERE id = $1")
+        .bind(id)
+        .bind(Json(method))
+        .execute(pool)
+        .await
+        .map(|_| ())
+}

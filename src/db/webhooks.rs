@@ -15,11 +15,37 @@ pub struct EndpointRow {
     pub enabled: bool,
     pub disabled_reason: Option<String>,
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    pub consecutive_failures: i32,
+    pub circuit_open_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
-const ENDPOINT_COLUMNS: &str =
-    "id, organization_id, url, event_types, enabled, disabled_reason, previous_secret_expires_at, created_at";
+const ENDPOINT_COLUMNS: &str = "id, organization_id, url, event_types, enabled, disabled_reason,
+    previous_secret_expires_at, consecutive_failures, circuit_open_until, created_at";
+
+/// How many endpoints the organisation has, with its row locked until the transaction ends, so
+/// that concurrent registrations cannot both pass a cap.
+pub async fn count_endpoints_locked(conn: &mut sqlx::PgConnection, organization_id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE")
+        .bind(organization_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_scalar("SELECT count(*) FROM webhook_endpoints WHERE organization_id = $1")
+        .bind(organization_id)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// Deletes an endpoint and every delivery to it; `false` if the organisation has no such
+/// endpoint.
+pub async fn delete_endpoint(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1 AND organization_id = $2")
+        .bind(id)
+        .bind(organization_id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
 
 pub async fn insert_endpoint<'e>(
     executor: impl sqlx::PgExecutor<'e>,
@@ -101,7 +127,9 @@ pub async fn set_enabled(
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<EndpointRow>> {
     sqlx::query_as(&format!(
-        "UPDATE webhook_endpoints SET enabled = $3, disabled_reason = $4, updated_at = $5
+        "UPDATE webhook_endpoints SET enabled = $3, disabled_reason = $4, updated_at = $5,
+             consecutive_failures = CASE WHEN $3 THEN 0 ELSE consecutive_failures END,
+             circuit_open_until = CASE WHEN $3 THEN NULL ELSE circuit_open_until END
          WHERE id = $2 AND ($1::uuid IS NULL OR organization_id = $1) RETURNING {ENDPOINT_COLUMNS}"
     ))
     .bind(organization_id)
@@ -128,21 +156,57 @@ pub struct Due {
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
 }
 
-/// Claims up to `limit` due deliveries to enabled endpoints for one attempt each: any number
-/// of dispatchers can run, each gets different rows, and a dispatcher that dies mid-attempt
-/// loses its claim at `locked_until`.
+/// How much one claim may take: in all, and with what is already in flight, per endpoint and
+/// per organisation.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimLimits {
+    pub total: i64,
+    pub per_endpoint: i64,
+    pub per_organization: i64,
+    /// Failures in a row from which an endpoint whose circuit has rested gets one probe only.
+    pub probe_after_failures: i32,
+}
+
+/// Claims due deliveries for one attempt each, fairly: each endpoint's oldest first, no more
+/// per endpoint and per organisation than their in-flight limits allow, and organisations in
+/// turn (every organisation's first delivery before anyone's second), so a partner whose
+/// receivers hang can hold only its own share. Endpoints that are disabled, or whose circuit is
+/// open, are passed over. Any number of dispatchers can run; SKIP LOCKED gives each different
+/// rows, and a dispatcher that dies mid-attempt loses its claim at `locked_until`. Two
+/// dispatchers claiming at the same instant may together exceed a limit by one round: the
+/// limits bound a partner's share, they are not a promise to its receiver.
 pub async fn claim_due(
     pool: &PgPool,
     now: DateTime<Utc>,
     locked_until: DateTime<Utc>,
-    limit: i64,
+    limits: ClaimLimits,
 ) -> sqlx::Result<Vec<Due>> {
     sqlx::query_as(
-        "WITH due AS (
-             SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-             WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND (d.locked_until IS NULL OR d.locked_until < $1)
-               AND e.enabled
-             ORDER BY d.next_attempt_at LIMIT $3 FOR UPDATE OF d SKIP LOCKED),
+        "WITH in_flight AS (
+             SELECT endpoint_id, count(*) AS busy FROM webhook_deliveries
+             WHERE locked_until IS NOT NULL AND locked_until > $1 AND state = 'pending'
+             GROUP BY endpoint_id),
+         endpoints AS (
+             SELECT e.id, e.organization_id, coalesce(f.busy, 0) AS busy,
+                    sum(coalesce(f.busy, 0)) OVER (PARTITION BY e.organization_id) AS organization_busy,
+                    CASE WHEN e.consecutive_failures >= $6 THEN 1 ELSE $4 END AS cap
+             FROM webhook_endpoints e LEFT JOIN in_flight f ON f.endpoint_id = e.id
+             WHERE e.enabled AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= $1)),
+         candidates AS (
+             SELECT c.id, c.next_attempt_at, ep.organization_busy,
+                    row_number() OVER (PARTITION BY ep.organization_id ORDER BY c.next_attempt_at, c.id) AS turn
+             FROM endpoints ep CROSS JOIN LATERAL (
+                 SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+                 WHERE d.endpoint_id = ep.id AND d.state = 'pending' AND d.next_attempt_at <= $1
+                   AND (d.locked_until IS NULL OR d.locked_until < $1)
+                 ORDER BY d.next_attempt_at LIMIT greatest(ep.cap - ep.busy, 0)) c),
+         due AS (
+             -- The state and lock are checked again here, on the row as locked, so a delivery
+             -- another dispatcher claimed a moment ago is not claimed twice.
+             SELECT d.id FROM webhook_deliveries d JOIN candidates c ON c.id = d.id
+             WHERE c.turn + c.organization_busy <= $5
+               AND d.state = 'pending' AND (d.locked_until IS NULL OR d.locked_until < $1)
+             ORDER BY c.turn, c.next_attempt_at LIMIT $3 FOR UPDATE OF d SKIP LOCKED),
          claimed AS (
              UPDATE webhook_deliveries d SET locked_until = $2, attempts = d.attempts + 1, last_attempt_at = $1
              FROM due WHERE d.id = due.id
@@ -153,9 +217,48 @@ pub async fn claim_due(
     )
     .bind(now)
     .bind(locked_until)
-    .bind(limit)
+    .bind(limits.total)
+    .bind(limits.per_endpoint)
+    .bind(limits.per_organization)
+    .bind(limits.probe_after_failures)
     .fetch_all(pool)
     .await
+}
+
+/// Counts an endpoint's attempt for its circuit: a success closes it; a failure adds one to
+/// the failures in a row, and `pause(failures)` says until when the circuit then stays open.
+pub async fn record_endpoint_health(
+    pool: &PgPool,
+    endpoint_id: Uuid,
+    succeeded: bool,
+    now: DateTime<Utc>,
+    pause: impl Fn(i32) -> Option<chrono::Duration>,
+) -> sqlx::Result<()> {
+    if succeeded {
+        sqlx::query(
+            "UPDATE webhook_endpoints SET consecutive_failures = 0, circuit_open_until = NULL
+             WHERE id = $1 AND (consecutive_failures > 0 OR circuit_open_until IS NOT NULL)",
+        )
+        .bind(endpoint_id)
+        .execute(pool)
+        .await?;
+        return Ok(());
+    }
+    let failures: Option<i32> = sqlx::query_scalar(
+        "UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1 WHERE id = $1
+         RETURNING consecutive_failures",
+    )
+    .bind(endpoint_id)
+    .fetch_optional(pool)
+    .await?;
+    if let Some(until) = failures.and_then(pause).map(|rest| now + rest) {
+        sqlx::query("UPDATE webhook_endpoints SET circuit_open_until = $2 WHERE id = $1")
+            .bind(endpoint_id)
+            .bind(until)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
 }
 
 /// What one attempt came to.
@@ -257,4 +360,36 @@ pub async fn replay(pool: &PgPool, organization_id: Uuid, id: Option<Uuid>, now:
 /// Deliveries still to make (for the metrics and the benchmark).
 pub async fn backlog(pool: &PgPool) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'").fetch_one(pool).await
+}
+
+/// Endpoints with a secret not sealed yet (rows from before secrets were sealed at rest).
+pub async fn unsealed_secrets(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<(Uuid, String, Option<String>)>> {
+    sqlx::query_as(
+        "SELECT id, secret, previous_secret FROM webhook_endpoints
+         WHERE secret NOT LIKE 'mfenc1:%' OR previous_secret NOT LIKE 'mfenc1:%' LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Replaces an endpoint's secrets by their sealed form, unless they changed meanwhile.
+pub async fn reseal_secrets(
+    pool: &PgPool,
+    id: Uuid,
+    was: (&str, Option<&str>),
+    sealed: (&str, Option<&str>),
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE webhook_endpoints SET secret = $4, previous_secret = $5
+         WHERE id = $1 AND secret = $2 AND previous_secret IS NOT DISTINCT FROM $3",
+    )
+    .bind(id)
+    .bind(was.0)
+    .bind(was.1)
+    .bind(sealed.0)
+    .bind(sealed.1)
+    .execute(pool)
+    .await
+    .map(|_| ())
 }

@@ -168,6 +168,12 @@ fn check_keys<T>(
     for (key, value) in map {
         if key.trim().is_empty() {
             problems.push(Problem::at("INVALID_ID", key_path(base, key), "ids must not be blank"));
+        } else if key.chars().count() > super::limits::MAX_ID_CHARS {
+            problems.push(Problem::at(
+                "INVALID_ID",
+                key_path(base, key),
+                format!("ids are at most {} characters", super::limits::MAX_ID_CHARS),
+            ));
         } else if id(value) != key {
             problems.push(Problem::at(
                 "KEY_MISMATCH",
@@ -182,6 +188,7 @@ fn check_name(name: &str, path: &str, problems: &mut Vec<Problem>) {
     if name.trim().is_empty() {
         problems.push(Problem::at("INVALID_VALUE", format!("{path}.name"), "name must not be blank"));
     }
+    super::limits::check_text(Some(name), super::limits::MAX_NAME_CHARS, &format!("{path}.name"), problems);
 }
 
 fn check_refs<T>(refs: &[String], targets: &BTreeMap<String, T>, path: &str, what: &str, problems: &mut Vec<Problem>) {

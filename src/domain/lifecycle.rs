@@ -3,6 +3,8 @@
 //! closes the order as `completed`, or `cancelled` with a reason, from any open status. A
 //! repeated update changes nothing; a closed order changes no more. Pure.
 
+use super::limits::MAX_TEXT_CHARS;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -81,6 +83,25 @@ pub enum Refusal {
     Input { path: &'static str, message: String },
 }
 
+/// How far from now a restaurant's `estimatedReadyAt` may be: a little in the past (a clock
+/// running behind, an order already waiting at the counter), and at most a week ahead.
+pub const ESTIMATE_PAST_LIMIT_HOURS: i64 = 24;
+pub const ESTIMATE_FUTURE_LIMIT_DAYS: i64 = 7;
+
+pub fn check_estimated_ready_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Refusal> {
+    let earliest = now - Duration::hours(ESTIMATE_PAST_LIMIT_HOURS);
+    let latest = now + Duration::days(ESTIMATE_FUTURE_LIMIT_DAYS);
+    if at < earliest || at > latest {
+        return Err(Refusal::Input {
+            path: "$.estimatedReadyAt",
+            message: format!(
+                "estimatedReadyAt must lie between {ESTIMATE_PAST_LIMIT_HOURS} hours ago and {ESTIMATE_FUTURE_LIMIT_DAYS} days from now"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// The order's position after `update`; equal to `current` when it changes nothing.
 pub fn apply(current: Progress, update: &Update) -> Result<Progress, Refusal> {
     if update.status == Some(Status::Pending) {
@@ -90,6 +111,12 @@ pub fn apply(current: Progress, update: &Update) -> Result<Progress, Refusal> {
         });
     }
     let reason = update.cancel_reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > MAX_TEXT_CHARS) {
+        return Err(Refusal::Input {
+            path: "$.cancelReason",
+            message: format!("cancelReason is at most {MAX_TEXT_CHARS} characters"),
+        });
+    }
     if update.state == Some(State::Cancelled) && reason.is_none() {
         return Err(Refusal::Input { path: "$.cancelReason", message: "cancelReason is required to cancel".into() });
     }
@@ -124,6 +151,25 @@ pub fn apply(current: Progress, update: &Update) -> Result<Progress, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_estimate_must_be_near_now_and_a_reason_short() {
+        let now = chrono::Utc::now();
+        assert!(check_estimated_ready_at(now + Duration::minutes(20), now).is_ok());
+        assert!(check_estimated_ready_at(now - Duration::hours(2), now).is_ok());
+        let year_one = DateTime::parse_from_rfc3339("0001-01-01T00:00:00Z").unwrap().to_utc();
+        for wrong in [year_one, now + Duration::days(8), now - Duration::days(2)] {
+            assert!(matches!(
+                check_estimated_ready_at(wrong, now),
+                Err(Refusal::Input { path: "$.estimatedReadyAt", .. })
+            ));
+        }
+        let open = Progress { state: State::Open, status: Status::Pending, delivery: false };
+        let long =
+            Update { state: Some(State::Cancelled), status: None, cancel_reason: Some("x".repeat(MAX_TEXT_CHARS + 1)) };
+        assert!(matches!(apply(open, &long), Err(Refusal::Input { path: "$.cancelReason", .. })));
+    }
+
     use State::*;
     use Status::*;
 

@@ -6,6 +6,7 @@ pub mod error_code;
 pub mod geo;
 pub mod idempotency;
 pub mod lifecycle;
+pub mod limits;
 pub mod money;
 pub mod onboarding;
 pub mod order;

@@ -10,9 +10,16 @@ pub fn currency_exponent(code: &str) -> Option<u32> {
     currency.exponent().map(u32::from)
 }
 
+/// The most anything may cost or be charged: a price, a fee, a tip, and an order's total. Far
+/// above any meal, far below where `Decimal` arithmetic could overflow (about 7.9 × 10^28), so
+/// a priced order's every figure is exact.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 2);
+
 /// Checks a non-negative amount expressed in a currency with `exponent` decimals.
 pub fn check_amount(value: Decimal, exponent: u32, path: &str, problems: &mut Vec<Problem>) {
-    if value.is_sign_negative() && !value.is_zero() {
+    if value > MAX_AMOUNT {
+        problems.push(Problem::at("AMOUNT_TOO_LARGE", path, format!("must be at most {MAX_AMOUNT}, got {value}")));
+    } else if value.is_sign_negative() && !value.is_zero() {
         problems.push(Problem::at("NEGATIVE_AMOUNT", path, format!("must not be negative, got {value}")));
     } else if value.normalize().scale() > exponent {
         problems.push(Problem::at(
@@ -44,7 +51,10 @@ mod tests {
         assert!(problems.is_empty(), "trailing zeros are fine: {problems:?}");
         check_amount(dec!(-1), 2, "$.c", &mut problems);
         check_amount(dec!(1.005), 2, "$.d", &mut problems);
+        check_amount(dec!(1000000.00), 2, "$.e", &mut problems);
+        check_amount(dec!(1000000.01), 2, "$.f", &mut problems);
         let codes: Vec<_> = problems.iter().map(|p| p.code.as_str()).collect();
-        assert_eq!(codes, ["NEGATIVE_AMOUNT", "INVALID_PRECISION"]);
+        assert_eq!(codes, ["NEGATIVE_AMOUNT", "INVALID_PRECISION", "AMOUNT_TOO_LARGE"]);
+        assert_eq!(MAX_AMOUNT.to_string(), "1000000.00");
     }
 }

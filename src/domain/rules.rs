@@ -4,12 +4,14 @@
 //! Codes in `errors[]`: registry codes where one fits (CART_EMPTY, ITEM_UNAVAILABLE,
 //! MODIFIER_REQUIRED, STORE_CLOSED, ADDRESS_INVALID, ADDRESS_OUT_OF_RANGE, ORDER_BELOW_MINIMUM),
 //! and detail codes otherwise: INVALID_QUANTITY, DUPLICATE_LINE_ITEM, MODIFIER_INVALID,
-//! MODIFIER_LIMIT_EXCEEDED, FULFILLMENT_UNAVAILABLE, INVALID_TIP, CATALOGSET_MISMATCH.
+//! MODIFIER_LIMIT_EXCEEDED, FULFILLMENT_UNAVAILABLE, INVALID_TIP, CATALOGSET_MISMATCH,
+//! ORDER_ABOVE_MAXIMUM (the order would cost more than `money::MAX_AMOUNT`).
 
 use super::catalog::Item;
 use super::geo::{distance_km, valid_coordinates};
+use super::money::MAX_AMOUNT;
 use super::order::{Amounts, Delivery, FulfillmentType, ModifierSelection, OrderRequest};
-use super::pricing::{Charges, LinePrice, ModifierPrice, price};
+use super::pricing::{Charges, LinePrice, ModifierPrice, TooLarge, price};
 use super::problem::Problem;
 use super::snapshot::{MenuSnapshot, Served, StoreSnapshot};
 use super::store::StoreStatus;
@@ -50,7 +52,7 @@ pub fn evaluate(order: &OrderRequest, store: &StoreSnapshot, menu: &MenuSnapshot
     }
 
     let lines = check_lines(order, store, menu, now, &mut problems);
-    let amounts = lines.map(|lines| {
+    let amounts = lines.and_then(|lines| {
         let charges = Charges {
             currency: store.details.currency.clone(),
             exponent: store.exponent,
@@ -59,7 +61,17 @@ pub fn evaluate(order: &OrderRequest, store: &StoreSnapshot, menu: &MenuSnapshot
             service_fee_rate: store.details.service_fee_rate,
             tax_rate: store.details.tax_rate,
         };
-        price(&lines, &charges, tip)
+        match price(&lines, &charges, tip) {
+            Ok(amounts) => Some(amounts),
+            Err(TooLarge) => {
+                problems.push(Problem::at(
+                    "ORDER_ABOVE_MAXIMUM",
+                    "$.cart.lineItems",
+                    format!("the order would cost more than {MAX_AMOUNT}, the most one order may cost"),
+                ));
+                None
+            }
+        }
     });
     if let Some(amounts) = &amounts {
         let minimum = store.details.minimum_order_amount;

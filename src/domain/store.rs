@@ -108,7 +108,7 @@ impl StoreDetails {
 pub fn validate(store: &StoreDetails) -> Vec<Problem> {
     let mut problems = Vec::new();
     let blank = |text: &str| text.trim().is_empty();
-    if blank(&store.name) || store.name.len() > 200 {
+    if blank(&store.name) || store.name.chars().count() > 200 {
         problems.push(Problem::at("INVALID_VALUE", "$.name", "name must be 1 to 200 characters"));
     }
     if store.time_zone().is_none() {
@@ -176,7 +176,47 @@ pub fn validate(store: &StoreDetails) -> Vec<Problem> {
     if let Err(mut bad) = parse_windows(&store.availability, "$.availability") {
         problems.append(&mut bad);
     }
+    check_sizes(store, &mut problems);
     problems
+}
+
+/// Cuisine tags, postal codes and opening windows one store may list.
+pub const MAX_LIST_ENTRIES: usize = 100;
+
+/// The text and list limits of a store description (`limits` says why there are limits).
+fn check_sizes(store: &StoreDetails, problems: &mut Vec<Problem>) {
+    use super::limits::{MAX_ID_CHARS, MAX_NAME_CHARS, check_text};
+    check_text(store.phone.as_deref(), MAX_NAME_CHARS, "$.phone", problems);
+    check_text(Some(&store.timezone), MAX_ID_CHARS, "$.timezone", problems);
+    let address = &store.address;
+    for (value, field) in [
+        (Some(address.street.as_str()), "street"),
+        (Some(address.city.as_str()), "city"),
+        (address.state.as_deref(), "state"),
+        (address.postal_code.as_deref(), "postalCode"),
+        (Some(address.country.as_str()), "country"),
+    ] {
+        check_text(value, MAX_NAME_CHARS, &format!("$.address.{field}"), problems);
+    }
+    for (len, field) in [
+        (store.cuisines.len(), "cuisines"),
+        (store.delivery_postal_codes.len(), "deliveryPostalCodes"),
+        (store.availability.len(), "availability"),
+    ] {
+        if len > MAX_LIST_ENTRIES {
+            problems.push(Problem::at(
+                "TOO_MANY_ITEMS",
+                format!("$.{field}"),
+                format!("at most {MAX_LIST_ENTRIES} entries"),
+            ));
+        }
+    }
+    for (i, cuisine) in store.cuisines.iter().enumerate().take(MAX_LIST_ENTRIES) {
+        check_text(Some(cuisine), MAX_ID_CHARS, &format!("$.cuisines[{i}]"), problems);
+    }
+    for (i, code) in store.delivery_postal_codes.iter().enumerate().take(MAX_LIST_ENTRIES) {
+        check_text(Some(code), MAX_ID_CHARS, &format!("$.deliveryPostalCodes[{i}]"), problems);
+    }
 }
 
 /// Whether a store takes orders, as its partner set it.
@@ -262,6 +302,9 @@ pub struct StatusUpdate {
     pub resume_at: Option<DateTime<Utc>>,
 }
 
+/// The furthest ahead a pause may be set to end by itself.
+pub const MAX_PAUSE_DAYS: i64 = 365;
+
 /// Turns a status update into the new pause state, or every problem with it.
 pub fn apply_status_update(update: &StatusUpdate, now: DateTime<Utc>) -> Result<PauseState, Vec<Problem>> {
     let mut problems = Vec::new();
@@ -277,6 +320,16 @@ pub fn apply_status_update(update: &StatusUpdate, now: DateTime<Utc>) -> Result<
         if update.resume_at.is_some_and(|at| at <= now) {
             problems.push(Problem::at("INVALID_VALUE", "$.resumeAt", "resumeAt must be in the future"));
         }
+        if update.resume_at.is_some_and(|at| at > now + chrono::Duration::days(MAX_PAUSE_DAYS)) {
+            problems.push(Problem::at(
+                "INVALID_VALUE",
+                "$.resumeAt",
+                format!(
+                    "resumeAt is at most {MAX_PAUSE_DAYS} days ahead; pause without one to pause until further notice"
+                ),
+            ));
+        }
+        super::limits::check_text(reason.as_deref(), super::limits::MAX_TEXT_CHARS, "$.reason", &mut problems);
     }
     if status == Some(StoreStatus::Online) && update.resume_at.is_some() {
         problems.push(Problem::at("INVALID_VALUE", "$.resumeAt", "resumeAt only applies to a pause"));

@@ -43,6 +43,23 @@ pub fn retry_delay(failed_attempts: u32, jitter: f64) -> Option<Duration> {
     Some(Duration::milliseconds(((base + spread) * 1_000.0).round() as i64))
 }
 
+/// Failed attempts in a row after which an endpoint's circuit opens: the dispatcher stops
+/// sending to it for a while, then lets a single probe through.
+pub const CIRCUIT_THRESHOLD: i32 = 5;
+const CIRCUIT_FIRST_PAUSE_SECONDS: i64 = 30;
+const CIRCUIT_LONGEST_PAUSE_SECONDS: i64 = 3_600;
+
+/// How long an endpoint rests after `failures` failed attempts in a row: not at all below the
+/// threshold, then 30 s, doubling with every probe that fails, an hour at most.
+pub fn circuit_pause(failures: i32) -> Option<Duration> {
+    if failures < CIRCUIT_THRESHOLD {
+        return None;
+    }
+    let doublings = (failures - CIRCUIT_THRESHOLD).min(16) as u32;
+    let seconds = CIRCUIT_FIRST_PAUSE_SECONDS.saturating_mul(1 << doublings).min(CIRCUIT_LONGEST_PAUSE_SECONDS);
+    Some(Duration::seconds(seconds))
+}
+
 /// A new signing secret: `whsec_` and 32 random bytes, base64.
 pub fn new_secret(random: [u8; 32]) -> String {
     format!("whsec_{}", STANDARD.encode(random))
@@ -89,6 +106,16 @@ mod tests {
         assert_eq!(retry_delay(MAX_ATTEMPTS, 0.0), None);
         let total: Duration = (1..MAX_ATTEMPTS).map(|n| retry_delay(n, 0.0).unwrap()).sum();
         assert!(total > Duration::hours(70) && total < Duration::hours(75), "{total}");
+    }
+
+    #[test]
+    fn the_circuit_opens_after_failures_in_a_row_and_rests_longer_each_time() {
+        assert_eq!(circuit_pause(0), None);
+        assert_eq!(circuit_pause(CIRCUIT_THRESHOLD - 1), None);
+        assert_eq!(circuit_pause(CIRCUIT_THRESHOLD), Some(Duration::seconds(30)));
+        assert_eq!(circuit_pause(CIRCUIT_THRESHOLD + 1), Some(Duration::seconds(60)));
+        assert_eq!(circuit_pause(CIRCUIT_THRESHOLD + 7), Some(Duration::hours(1)));
+        assert_eq!(circuit_pause(i32::MAX), Some(Duration::hours(1)));
     }
 
     #[test]

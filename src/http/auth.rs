@@ -29,15 +29,24 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, Api
     let presented = header
         .to_str()
         .ok()
-        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-        .map(str::trim)
-        .filter(|token| !token.is_empty())
+        .and_then(bearer_token)
         .ok_or_else(|| unauthenticated("The Authorization header must read: Bearer <key>."))?;
-    let caller =
-        if presented.starts_with("mfk_") { api_key(state, presented).await? } else { session(state, presented)? };
+    let caller = if presented.starts_with("mfk_") {
+        api_key(state, presented).await?
+    } else {
+        session(state, presented).await?
+    };
     parts.extensions.insert(caller.clone());
     spend_budget(parts, state, &caller)?;
     Ok(caller)
+}
+
+/// The credential of an `Authorization: Bearer <token>` value. The scheme is matched in any case
+/// (RFC 9110: auth schemes are case-insensitive).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// Takes this request from its organisation's budget (once: the caller is then cached in the
@@ -71,10 +80,16 @@ async fn api_key(state: &AppState, presented: &str) -> Result<Caller, ApiError> 
     }
 }
 
-/// Anything that is not an API key is taken for a session JWT.
-fn session(state: &AppState, presented: &str) -> Result<Caller, ApiError> {
+/// Anything that is not an API key is taken for a session JWT. A well-signed session still
+/// needs its organisation to hold a live key: revoking a partner's keys ends its sessions too.
+async fn session(state: &AppState, presented: &str) -> Result<Caller, ApiError> {
     match sessions::verify(&state.config.jwt_secret, presented, state.now()) {
         Ok((organization_id, user)) => {
+            if !keys::session_organization_is_live(&state.db, &state.cache, organization_id, state.now()).await? {
+                return Err(unauthenticated(
+                    "The session's partner no longer holds a live API key; the session has ended.",
+                ));
+            }
             Ok(Caller { organization_id, kind: OrgKind::Distribution, key_id: None, session: Some(user) })
         }
         Err(SessionFailure::Expired) => Err(unauthenticated("The session has expired; create a new one.")),
@@ -134,5 +149,20 @@ impl FromRequestParts<AppState> for Partner {
             return Err(ApiError::new(ErrorCode::Forbidden, "Use the partner's API key here, not a session."));
         }
         Ok(Partner(caller))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_matched_in_any_case() {
+        for value in ["Bearer abc", "bearer abc", "BEARER abc", "bEaReR   abc  "] {
+            assert_eq!(bearer_token(value), Some("abc"), "{value:?}");
+        }
+        for value in ["Basic abc", "Bearer ", "Bearer", "Bearerabc", ""] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
     }
 }

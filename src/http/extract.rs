@@ -17,9 +17,10 @@ use uuid::Uuid;
 /// A JSON request body, read into `T`.
 pub struct JsonBody<T>(pub T);
 
-/// A JSON request body kept as the object it is, checked like any other body (for handlers that
-/// need the document itself, like place's fingerprint, before reading it with `from_value`).
-pub struct JsonObject(pub Value);
+/// A JSON request body read into `T` exactly as `JsonBody` reads it (one JSON rule for every
+/// endpoint: no numbers as strings, no member twice, no array for an object), with the
+/// document kept too, for handlers that need it (place's fingerprint).
+pub struct JsonDocument<T>(pub T, pub Value);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
@@ -29,11 +30,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-impl<S: Send + Sync> FromRequest<S> for JsonObject {
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonDocument<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        parse_object(&json_bytes(request, state).await?).map(JsonObject)
+        let bytes = json_bytes(request, state).await?;
+        let typed = parse_json(&bytes)?;
+        Ok(JsonDocument(typed, parse_object(&bytes)?))
     }
 }
 
@@ -102,11 +105,6 @@ pub fn parse_object(bytes: &[u8]) -> Result<Value, ApiError> {
         return Err(ApiError::invalid_request(NUL_MESSAGE));
     }
     Ok(value)
-}
-
-/// Reads a typed request out of a parsed body, strictly (see `strict_json`).
-pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(Strict(value)).map_err(field_error)
 }
 
 fn invalid_json(error: &serde_json::Error) -> ApiError {

@@ -2,7 +2,7 @@
 
 use super::auth::Distribution;
 use super::context::RequestContext;
-use super::extract::{JsonBody, JsonObject, QueryParams, from_value, parse_id};
+use super::extract::{JsonBody, JsonDocument, QueryParams, parse_id};
 use super::pagination::Page;
 use crate::app::place::{self, PlaceCommand, REPLAYED};
 use crate::app::{orders, validate};
@@ -53,7 +53,7 @@ async fn place_order(
     State(state): State<AppState>,
     Distribution(caller): Distribution,
     headers: HeaderMap,
-    JsonObject(body): JsonObject,
+    JsonDocument(request, body): JsonDocument<PlaceRequest>,
 ) -> ApiResult<Response> {
     let key =
         idempotency::parse_key(headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok())).map_err(|problem| {
@@ -68,7 +68,6 @@ async fn place_order(
             }
         })?;
     let fingerprint = idempotency::fingerprint(&body);
-    let request: PlaceRequest = from_value(&body)?;
     let placed = place::place(&state, &caller, PlaceCommand { key, fingerprint, request }).await?;
     let mut response = (placed.status, placed.body).into_response();
     let headers = response.headers_mut();

@@ -9,7 +9,7 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/webhooks/endpoints", get(list_endpoints).post(register))
+        .route("/v1/webhooks/endpoints/{endpoint_id}", delete(delete_endpoint))
         .route("/v1/webhooks/endpoints/{endpoint_id}/rotate-secret", post(rotate))
         .route("/v1/webhooks/endpoints/{endpoint_id}/enable", post(enable))
         .route("/v1/webhooks/deliveries", get(list_deliveries))
@@ -34,6 +35,16 @@ async fn register(
 
 async fn list_endpoints(State(state): State<AppState>, Partner(caller): Partner) -> ApiResult<Json<Value>> {
     Ok(Json(json!({"endpoints": webhooks::list(&state, &caller).await?})))
+}
+
+async fn delete_endpoint(
+    State(state): State<AppState>,
+    Partner(caller): Partner,
+    Path(raw): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&raw, ErrorCode::NotFound, "webhook endpoint")?;
+    webhooks::delete(&state, &caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,4 +1,8 @@
 //! Drains pending catalog fetches: catalog pulls, and the catalogs of stores being onboarded.
+//! `MARKETFRONT_PULL_CONCURRENCY` fetchers run side by side, so a URL that answers slowly holds
+//! one of them, not the queue; each claim passes over organisations that already have their
+//! share in flight (`MARKETFRONT_PULL_ORGANIZATION_CONCURRENCY`), so one partner's slow URLs
+//! cannot hold them all.
 
 use crate::app::{ingest, onboarding};
 use crate::state::AppState;
@@ -7,6 +11,14 @@ use std::time::Duration;
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
 pub async fn run(state: AppState) {
+    let fetchers: Vec<_> =
+        (0..state.config.pull_concurrency).map(|_| tokio::spawn(fetch_forever(state.clone()))).collect();
+    for fetcher in fetchers {
+        let _ = fetcher.await;
+    }
+}
+
+async fn fetch_forever(state: AppState) {
     loop {
         match fetch_one_of_each(&state).await {
             Ok(true) => continue,

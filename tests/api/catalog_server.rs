@@ -17,6 +17,8 @@ pub enum Step {
     Fail(u16),
     Stall(u64),
     Garbage,
+    /// Answers 200 at once, then sends its body one byte a second, without end.
+    Drip,
 }
 
 #[derive(Clone)]
@@ -50,6 +52,13 @@ async fn serve_menu(State(menu): State<Menu>) -> Response {
             AxumStatus::OK.into_response()
         }
         Step::Garbage => "<html>not a menu</html>".into_response(),
+        Step::Drip => {
+            let bytes = futures_util::stream::unfold((), |()| async {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                Some((Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b" ")), ()))
+            });
+            axum::body::Body::from_stream(bytes).into_response()
+        }
     }
 }
 

@@ -112,3 +112,29 @@ async fn serve_creates_its_database_loads_the_demo_and_stops_cleanly_on_sigterm(
         <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{}/postgres", server_url())).await.unwrap();
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await.unwrap();
 }
+
+#[test]
+fn serve_refuses_to_start_on_the_published_secrets() {
+    let run = |envs: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_marketfront"));
+        command
+            .arg("serve")
+            .env("MARKETFRONT_LISTEN", "127.0.0.1:0")
+            .env("DATABASE_URL", "postgres://127.0.0.1:1/none");
+        command.env_remove("MARKETFRONT_JWT_SECRET").env_remove("MARKETFRONT_ENCRYPTION_KEY");
+        for (name, value) in envs {
+            command.env(name, value);
+        }
+        let output = command.stdin(Stdio::null()).output().expect("run serve");
+        (output.status.success(), String::from_utf8_lossy(&output.stderr).to_string())
+    };
+    let (started, why) = run(&[]);
+    assert!(!started && why.contains("MARKETFRONT_JWT_SECRET"), "{why}");
+    let (started, why) = run(&[("MARKETFRONT_JWT_SECRET", "too-short")]);
+    assert!(!started && why.contains("at least 32"), "{why}");
+    let (started, why) = run(&[("MARKETFRONT_JWT_SECRET", TEST_JWT_SECRET)]);
+    assert!(!started && why.contains("MARKETFRONT_ENCRYPTION_KEY"), "{why}");
+    let (started, why) =
+        run(&[("MARKETFRONT_JWT_SECRET", TEST_JWT_SECRET), ("MARKETFRONT_ENCRYPTION_KEY", "c2hvcnQ=")]);
+    assert!(!started && why.contains("32"), "{why}");
+}

@@ -29,6 +29,8 @@ impl Server {
             .env("MARKETFRONT_PAYMENT_TIMEOUT_SECONDS", "2")
             .env("MARKETFRONT_COMPLETER_INTERVAL_MS", "200")
             .env("MARKETFRONT_LOG", "warn")
+            .env("MARKETFRONT_JWT_SECRET", TEST_JWT_SECRET)
+            .env("MARKETFRONT_ENCRYPTION_KEY", TEST_ENCRYPTION_KEY)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -13,6 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
+/// Secrets for the real binary's `serve` (which refuses the published ones outside `--demo`).
+pub const TEST_JWT_SECRET: &str = "test-only-jwt-secret-of-at-least-32-bytes";
+/// Base64 of 32 bytes.
+pub const TEST_ENCRYPTION_KEY: &str = "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU=";
+
 pub fn server_url() -> String {
     std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
 }

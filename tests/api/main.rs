@@ -8,6 +8,7 @@ mod contract;
 mod crash;
 mod discovery;
 mod errors;
+mod fairness;
 mod helpers;
 mod lifecycle;
 mod metrics;
