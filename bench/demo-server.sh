@@ -12,6 +12,7 @@ start_demo_server() {
   shift 4
   env DATABASE_URL="$database_url" MARKETFRONT_LISTEN="127.0.0.1:$port" MARKETFRONT_LOG=warn \
     MARKETFRONT_RATE_LIMIT_READS_PER_MINUTE=1000000000 MARKETFRONT_RATE_LIMIT_WRITES_PER_MINUTE=1000000000 \
+    MARKETFRONT_AUTH_LOOKUPS_PER_MINUTE=1000000000 \
     "$@" ${DEMO_SERVER_WRAPPER:-} "$binary" serve --demo >> "$log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 "${DEMO_SERVER_WAIT_TRIES:-150}"); do

@@ -51,6 +51,18 @@ pub struct Config {
     /// Requests per minute and organisation: reads (GET, and validate) and writes.
     pub rate_limit_reads_per_minute: u32,
     pub rate_limit_writes_per_minute: u32,
+    /// Authentications one client address may have that the cache cannot answer (unknown,
+    /// revoked or expired keys; failed sessions) per minute, before it is refused outright.
+    pub auth_lookups_per_minute: u32,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: Vec<iprfc::IpNet>,
+    /// From a request's first byte to the end of its headers.
+    pub header_read_timeout: Duration,
+    /// A connection with nothing read or written for this long is closed.
+    pub idle_timeout: Duration,
+    /// A request still unanswered after this long is answered 503 (its work is abandoned the
+    /// way a crash abandons it: place's recorded steps finish or roll it back).
+    pub request_timeout: Duration,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/marketfront";
@@ -65,6 +77,11 @@ impl Config {
         let config = Config::read_env()?;
         // A request must be able to finish its payment call inside its lease, or a retry
         // would take its key over while it is still running.
+        // An idle timeout could otherwise cut a connection whose request is still being worked on.
+        anyhow::ensure!(
+            config.idle_timeout > config.request_timeout,
+            "MARKETFRONT_IDLE_TIMEOUT_SECONDS must be longer than MARKETFRONT_REQUEST_TIMEOUT_SECONDS"
+        );
         anyhow::ensure!(
             config.place_lease > config.payment_timeout,
             "MARKETFRONT_PLACE_LEASE_SECONDS ({:?}) must be longer than MARKETFRONT_PAYMENT_TIMEOUT_SECONDS ({:?})",
@@ -119,6 +136,15 @@ impl Config {
                 .clamp(1, u32::MAX.into()) as u32,
             rate_limit_writes_per_minute: number("MARKETFRONT_RATE_LIMIT_WRITES_PER_MINUTE", 100)?
                 .clamp(1, u32::MAX.into()) as u32,
+            auth_lookups_per_minute: number("MARKETFRONT_AUTH_LOOKUPS_PER_MINUTE", 60)?.clamp(1, u32::MAX.into())
+                as u32,
+            trusted_proxies: match var("MARKETFRONT_TRUSTED_PROXIES") {
+                Some(text) => parse_networks(&text)?,
+                None => Vec::new(),
+            },
+            header_read_timeout: Duration::from_secs(number("MARKETFRONT_HEADER_READ_TIMEOUT_SECONDS", 10)?.max(1)),
+            idle_timeout: Duration::from_secs(number("MARKETFRONT_IDLE_TIMEOUT_SECONDS", 75)?.max(1)),
+            request_timeout: Duration::from_secs(number("MARKETFRONT_REQUEST_TIMEOUT_SECONDS", 30)?.max(1)),
         })
     }
 
@@ -177,6 +203,19 @@ impl std::fmt::Debug for Config {
             .field("allow_private_urls", &self.allow_private_urls)
             .finish_non_exhaustive()
     }
+}
+
+/// Addresses and networks, comma-separated: `10.0.0.0/8, 192.168.1.7`.
+fn parse_networks(text: &str) -> anyhow::Result<Vec<iprfc::IpNet>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<iprfc::IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(iprfc::IpNet::from))
+                .map_err(|_| anyhow::anyhow!("MARKETFRONT_TRUSTED_PROXIES: {part:?} is not an address or network"))
+        })
+        .collect()
 }
 
 fn redact_password(url: &str) -> String {

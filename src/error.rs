@@ -187,6 +187,7 @@ pub fn code_for_status(status: StatusCode) -> ErrorCode {
         413 => ErrorCode::PayloadTooLarge,
         422 => ErrorCode::ValidationFailed,
         429 => ErrorCode::RateLimited,
+        431 => ErrorCode::HeadersTooLarge,
         503 | 504 | 408 => ErrorCode::ServiceUnavailable,
         s if s >= 500 => ErrorCode::InternalError,
         _ => ErrorCode::InvalidRequest,

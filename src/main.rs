@@ -123,7 +123,8 @@ async fn serve(mut config: Config, load_demo: bool) -> anyhow::Result<()> {
     let _workers = workers::spawn_all(&state);
     let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
-    axum::serve(listener, build_app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let limits = marketfront::http::server::ConnectionLimits::of(&state.config);
+    marketfront::http::server::serve(listener, build_app(state), limits, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

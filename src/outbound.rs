@@ -38,30 +38,28 @@ pub fn check_url(text: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
+/// Whether a partner's URL may lead to this address: one the open internet routes to, not one
+/// of ours or a neighbour's. Refused: every block of IANA's IPv4 and IPv6 Special-Purpose Address
+/// registries (RFC 6890, kept current by the `iprfc` crate: loopback, private, shared, link-local,
+/// documentation, benchmarking, reserved, 6to4, NAT64, Teredo, unique-local …), multicast, and two
+/// deprecated IPv6 forms the registries no longer list but stacks still honour: IPv4-compatible
+/// `::a.b.c.d` and site-local `fec0::/10`. An IPv4-mapped address is judged as its IPv4 address.
 pub fn is_public(ip: IpAddr) -> bool {
+    if let IpAddr::V6(v6) = ip
+        && let Some(v4) = v6.to_ipv4_mapped()
+    {
+        return is_public(IpAddr::V4(v4));
+    }
+    if iprfc::RFC6890.contains(&ip) || ip.is_multicast() || ip.is_unspecified() || ip.is_loopback() {
+        return false;
+    }
     match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.is_multicast()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b)))
-        }
+        IpAddr::V4(v4) => !v4.is_broadcast(),
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
+            let segments = v6.segments();
+            let ipv4_compatible = segments[..6].iter().all(|s| *s == 0);
+            let site_local = (segments[0] & 0xffc0) == 0xfec0;
+            !(ipv4_compatible || site_local)
         }
     }
 }
@@ -227,11 +225,40 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            // What the probe found let through before: NAT64, 6to4, IPv4-compatible,
+            // site-local, benchmarking, reserved, IETF protocol assignments.
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "fec0::1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "240.0.0.1",
+            "255.255.255.255",
+            "192.0.0.1",
+            "224.0.0.1",
+            "ff02::1",
+            "2001::1",
+            "2001:db8::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8", "2a00:1450:4001::200e"] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    /// Every block of both IANA special-purpose registries, at its first and last address.
+    #[test]
+    fn every_special_purpose_block_is_refused() {
+        let nets = iprfc::RFC6890.ip_nets();
+        assert!(nets.len() >= 40, "both registries: {}", nets.len());
+        for net in nets {
+            for ip in [net.network(), net.broadcast()] {
+                assert!(!is_public(ip), "{ip} in {net}");
+            }
         }
     }
 

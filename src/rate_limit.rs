@@ -8,6 +8,7 @@
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use uuid::Uuid;
 
@@ -34,6 +35,8 @@ type Limiter = DefaultKeyedRateLimiter<Uuid, StateInformationMiddleware>;
 pub struct RateLimits {
     reads: Limiter,
     writes: Limiter,
+    /// Per client address: authentications the cache cannot answer (see `check_lookup`).
+    lookups: DefaultKeyedRateLimiter<IpAddr>,
     read_limit: u32,
     write_limit: u32,
     clock: DefaultClock,
@@ -44,16 +47,36 @@ fn limiter(per_minute: NonZeroU32) -> Limiter {
 }
 
 impl RateLimits {
-    pub fn new(reads_per_minute: u32, writes_per_minute: u32) -> Self {
+    pub fn new(reads_per_minute: u32, writes_per_minute: u32, lookups_per_minute: u32) -> Self {
         let reads = NonZeroU32::new(reads_per_minute).unwrap_or(NonZeroU32::MIN);
         let writes = NonZeroU32::new(writes_per_minute).unwrap_or(NonZeroU32::MIN);
+        let lookups = NonZeroU32::new(lookups_per_minute).unwrap_or(NonZeroU32::MIN);
         RateLimits {
             reads: limiter(reads),
             writes: limiter(writes),
+            lookups: RateLimiter::keyed(Quota::per_minute(lookups)),
             read_limit: reads.get(),
             write_limit: writes.get(),
             clock: DefaultClock::default(),
         }
+    }
+
+    /// Takes one from `client`'s budget of authentications that cost a database lookup or
+    /// failed (an unknown, revoked or expired key; a bad session): guessing keys from one
+    /// address is slowed to that budget, and costs the database nothing once it is spent. A
+    /// known good key is answered from the cache and spends nothing. `Err(seconds)` to wait.
+    pub fn check_lookup(&self, client: IpAddr) -> Result<(), u64> {
+        self.lookups.check_key(&client).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+        })
+    }
+
+    /// Forgets budgets that are full again, so the maps hold only recent callers.
+    pub fn forget_idle(&self) {
+        self.reads.retain_recent();
+        self.writes.retain_recent();
+        self.lookups.retain_recent();
     }
 
     /// Takes one request from `organization`'s budget, if there is one left.
@@ -90,7 +113,7 @@ mod tests {
 
     #[test]
     fn reads_and_writes_are_separate_budgets_per_organisation() {
-        let limits = RateLimits::new(3, 2);
+        let limits = RateLimits::new(3, 2, 1);
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
         assert_eq!(limits.check(a, Budget::Write).remaining, 1);
         assert!(limits.check(a, Budget::Write).allowed);
@@ -101,5 +124,16 @@ mod tests {
         assert!(limits.check(b, Budget::Write).allowed, "another organisation has its own budget");
         let read = limits.check(b, Budget::Read);
         assert_eq!((read.limit, read.remaining, read.reset_seconds), (3, 2, 20));
+    }
+
+    #[test]
+    fn lookups_are_budgeted_per_client_address() {
+        let limits = RateLimits::new(10, 10, 2);
+        let (one, two): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        assert!(limits.check_lookup(one).is_ok() && limits.check_lookup(one).is_ok());
+        let wait = limits.check_lookup(one).unwrap_err();
+        assert!((1..=30).contains(&wait), "{wait}");
+        assert!(limits.check_lookup(two).is_ok(), "another address has its own budget");
+        limits.forget_idle();
     }
 }

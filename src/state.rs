@@ -52,6 +52,7 @@ impl AppState {
         let rate_limits = Arc::new(crate::rate_limit::RateLimits::new(
             config.rate_limit_reads_per_minute,
             config.rate_limit_writes_per_minute,
+            config.auth_lookups_per_minute,
         ));
         Ok(AppState(Arc::new(Shared {
             db: pool.clone(),

@@ -207,6 +207,12 @@ pub async fn session_organization_is_live(
     Ok(keyed.0.is_none_or(|until| until > now))
 }
 
+/// Whether this instance can answer for `presented` without the database (it is a good key
+/// seen recently).
+pub fn is_cached(cache: &crate::cache::CatalogCache, presented: &str) -> bool {
+    cache.key(&hash(presented)).is_some()
+}
+
 /// Checks a presented API key: from the cache when this instance saw it recently, else from
 /// the database (and then remembered).
 pub async fn authenticate(

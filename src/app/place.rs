@@ -32,7 +32,7 @@ use crate::domain::order::{
 };
 use crate::domain::placement;
 use crate::domain::problem::Problem;
-use crate::domain::{limits, rules};
+use crate::domain::{idempotency, limits, rules};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics as names;
 use crate::payments::{Authorization, AuthorizationRequest, processor_key};
@@ -87,7 +87,8 @@ fn in_use() -> ApiError {
     .with_retry_after(1)
 }
 
-pub async fn place(state: &AppState, caller: &Caller, command: PlaceCommand) -> ApiResult<Placed> {
+pub async fn place(state: &AppState, caller: &Caller, mut command: PlaceCommand) -> ApiResult<Placed> {
+    command.key = idempotency::scoped_key(command.key, caller.session.as_ref().map(|s| s.partner_user_id.as_str()));
     let beyond = limits::check_place(&command.request);
     if !beyond.is_empty() {
         return Err(ApiError::invalid_request("The order is beyond what one request may hold.").with_errors(beyond));

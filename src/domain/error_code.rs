@@ -89,6 +89,7 @@ registry! {
     IdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED" => 422, Validation, false, "The Idempotency-Key was used with another request";
     ValidationFailed = "VALIDATION_FAILED" => 422, Validation, false, "The request failed validation";
     RateLimited = "RATE_LIMITED" => 429, RateLimit, true, "Too many requests";
+    HeadersTooLarge = "REQUEST_HEADERS_TOO_LARGE" => 431, Validation, false, "The request has too many headers";
     InternalError = "INTERNAL_ERROR" => 500, ServerError, true, "Internal server error";
     ServiceUnavailable = "SERVICE_UNAVAILABLE" => 503, Availability, true, "Service unavailable";
 }

@@ -21,6 +21,24 @@ pub fn parse_key(header: Option<&str>) -> Result<Uuid, KeyProblem> {
     Ok(key)
 }
 
+/// The key as it is stored: scoped to who sent it. Keys are always scoped to the organisation
+/// (the stored key's other half); a session's key is scoped to its user too, by deriving
+/// another UUID from the user and the key, so that one user resending another's key (and
+/// body) starts a request of their own rather than replaying someone else's order. An API
+/// key's own requests keep the key as sent.
+pub fn scoped_key(key: Uuid, session_user: Option<&str>) -> Uuid {
+    let Some(user) = session_user else { return key };
+    let mut hash = Sha256::new();
+    hash.update(b"marketfront idempotency key of a session user\0");
+    hash.update(user.as_bytes());
+    hash.update(b"\0");
+    hash.update(key.as_bytes());
+    let digest = hash.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Uuid::new_v8(bytes)
+}
+
 /// SHA-256 of the body in canonical form: object keys sorted, no insignificant white space, so
 /// the same request re-sent by another client library has the same fingerprint. (serde_json's
 /// map is ordered by key, so its compact serialisation is canonical.)
@@ -31,6 +49,18 @@ pub fn fingerprint(body: &Value) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_users_keys_are_their_own() {
+        let key = Uuid::new_v4();
+        assert_eq!(scoped_key(key, None), key, "an API key's key is kept as sent");
+        let alice = scoped_key(key, Some("alice"));
+        assert_eq!(alice, scoped_key(key, Some("alice")), "the same user, the same stored key");
+        assert_ne!(alice, scoped_key(key, Some("bob")));
+        assert_ne!(alice, key);
+        assert_ne!(scoped_key(key, Some("a\0b")), scoped_key(key, Some("a")), "the user is delimited");
+    }
+
     use serde_json::json;
 
     #[test]

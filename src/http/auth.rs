@@ -9,9 +9,10 @@ use crate::domain::error_code::ErrorCode;
 use crate::error::ApiError;
 use crate::rate_limit::Budget;
 use crate::state::AppState;
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
+use std::net::{IpAddr, SocketAddr};
 
 fn unauthenticated(detail: &str) -> ApiError {
     ApiError::new(ErrorCode::Unauthenticated, detail)
@@ -31,14 +32,54 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, Api
         .ok()
         .and_then(bearer_token)
         .ok_or_else(|| unauthenticated("The Authorization header must read: Bearer <key>."))?;
+    let client = client_address(parts, &state.config.trusted_proxies);
     let caller = if presented.starts_with("mfk_") {
+        if !keys::is_cached(&state.cache, presented) {
+            spend_lookup(state, client)?;
+        }
         api_key(state, presented).await?
     } else {
-        session(state, presented).await?
+        session(state, presented).await.inspect_err(|_| {
+            // A failed session costs its address from the same budget; the refusal stays 401
+            // unless that budget was already spent.
+            let _ = spend_lookup(state, client);
+        })?
     };
     parts.extensions.insert(caller.clone());
     spend_budget(parts, state, &caller)?;
     Ok(caller)
+}
+
+/// Spends from the client address's budget of authentications that may fail (see
+/// `RateLimits::check_lookup`); refuses with 429 once it is spent.
+fn spend_lookup(state: &AppState, client: Option<IpAddr>) -> Result<(), ApiError> {
+    let Some(client) = client else { return Ok(()) };
+    state.rate_limits.check_lookup(client).map_err(|wait| {
+        ApiError::new(
+            ErrorCode::RateLimited,
+            "Too many authentications from your address could not be answered; retry later with a valid key.",
+        )
+        .with_retry_after(wait)
+    })
+}
+
+/// The client's address: the peer's, or when the peer is a trusted proxy, the last address in
+/// `X-Forwarded-For` that is not itself a trusted proxy (the one the proxies were handed).
+fn client_address(parts: &Parts, trusted: &[iprfc::IpNet]) -> Option<IpAddr> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    Some(forwarded.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer))
 }
 
 /// The credential of an `Authorization: Bearer <token>` value. The scheme is matched in any case

@@ -1,12 +1,13 @@
 //! Per-request context: request id, W3C trace context, the request's log span, and the final
 //! rendering of every error response as problem+json.
 
-use crate::error::{ProblemSeed, code_for_status, problem_body};
+use crate::domain::error_code::ErrorCode;
+use crate::error::{ApiError, ProblemSeed, code_for_status, problem_body};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use std::time::Instant;
 use tracing::Instrument;
@@ -14,6 +15,9 @@ use tracing::Instrument;
 pub const REQUEST_ID: &str = "x-request-id";
 pub const TRACEPARENT: &str = "traceparent";
 pub const PROBLEM_JSON: &str = "application/problem+json";
+/// Header fields one request may carry (hyper's own default limit); the listener reads a few
+/// more (`server::HYPER_MAX_HEADERS`) so that this refusal can be a problem+json.
+pub const MAX_HEADERS: usize = 100;
 
 #[derive(Debug, Clone)]
 pub struct RequestContext {
@@ -83,7 +87,12 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
         path = %path,
     );
     let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
+    let mut response = if request.headers().len() > MAX_HEADERS {
+        let detail = format!("A request may carry at most {MAX_HEADERS} header fields.");
+        ApiError::new(ErrorCode::HeadersTooLarge, detail).into_response()
+    } else {
+        next.run(request).instrument(span.clone()).await
+    };
 
     let status = response.status();
     let seed = response.extensions_mut().remove::<ProblemSeed>();

@@ -13,6 +13,7 @@ pub mod onboarding;
 pub mod orders;
 pub mod pagination;
 pub mod rate_limit;
+pub mod server;
 pub mod sessions;
 pub mod strict_json;
 pub mod views;
@@ -23,14 +24,18 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::http::Uri;
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
 
 /// Bodies above this are refused with 413 (the catalog push allows more, see `commerce`).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
+    // Past it a request is answered 503 and its work abandoned, as a crash would abandon it.
+    let request_timeout = TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, state.config.request_timeout);
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -48,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // A panic becomes a 500 problem (rendered by the context layer), not a dropped connection.
         .layer(CatchPanicLayer::new())
+        .layer(request_timeout)
         .layer(axum::middleware::from_fn(rate_limit::headers))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn(context::middleware))

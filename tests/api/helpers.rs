@@ -63,7 +63,8 @@ async fn start_instance(config: Config, clock: ManualClock) -> (String, AppState
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let app = build_app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let limits = marketfront::http::server::ConnectionLimits::of(&state.config);
+    tokio::spawn(marketfront::http::server::serve(listener, app, limits, std::future::pending()));
     workers::spawn_all(&state);
     (address, state)
 }
@@ -88,6 +89,7 @@ impl TestApp {
         // Tests send bursts far above a partner's budget; the rate-limit test sets its own.
         config.rate_limit_reads_per_minute = 1_000_000;
         config.rate_limit_writes_per_minute = 1_000_000;
+        config.auth_lookups_per_minute = 1_000_000;
         tweak(&mut config);
         config.database_max_connections = 5;
         let clock = ManualClock::new(monday_noon_new_york());
