@@ -55,6 +55,7 @@ pub struct Item {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(deserialize_with = "super::money::json_number::deserialize")]
     pub base_price: Decimal,
     #[serde(default = "yes")]
     pub available: bool,

@@ -218,7 +218,7 @@ mod tests {
         let long = "é".repeat(MAX_TEXT_CHARS + 1);
         let texts = order(json!({"cart": {"storeId": "s", "lineItems": []}, "fulfillmentType": "DeliveryByMerchant",
             "delivery": {"instructions": long}, "customer": {"firstName": "x".repeat(MAX_NAME_CHARS + 1)},
-            "amounts": {"tip": "79228162514264337593543950335"}}));
+            "amounts": {"tip": 79228162514264337593543950335u128}}));
         let paths: Vec<_> = check_order(&texts).into_iter().map(|p| p.json_path.unwrap()).collect();
         assert_eq!(paths, ["$.delivery.instructions", "$.customer.firstName", "$.amounts.tip"]);
     }

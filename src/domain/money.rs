@@ -30,8 +30,52 @@ pub fn check_amount(value: Decimal, exponent: u32, path: &str, problems: &mut Ve
     }
 }
 
+/// Reads an amount that must be sent as a JSON number: `"12.50"` (a string) is refused, as every
+/// other number in a body is, where `Decimal`'s own reader would take it. The digits are kept
+/// exactly (serde_json's arbitrary precision); exponents (`1e3`) are read too.
+pub mod json_number {
+    use rust_decimal::Decimal;
+    use serde::de::{Deserialize, Deserializer, Error};
+
+    fn parse<E: Error>(number: &serde_json::Number) -> Result<Decimal, E> {
+        let text = number.as_str();
+        text.parse::<Decimal>()
+            .or_else(|_| Decimal::from_scientific(text))
+            .map_err(|_| E::custom(format!("{text} is not a decimal number this API can hold")))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+        parse(&serde_json::Number::deserialize(deserializer)?)
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Decimal>, D::Error> {
+            Option::<serde_json::Number>::deserialize(deserializer)?.as_ref().map(parse).transpose()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn amounts_must_be_json_numbers() {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(with = "super::json_number")]
+            price: rust_decimal::Decimal,
+            #[serde(default, with = "super::json_number::option")]
+            tip: Option<rust_decimal::Decimal>,
+        }
+        let body: Body = serde_json::from_str(r#"{"price": 12.50, "tip": 1e2}"#).unwrap();
+        assert_eq!((body.price.to_string(), body.tip.unwrap().to_string()), ("12.50".into(), "100".into()));
+        assert!(serde_json::from_str::<Body>(r#"{"price": "12.50"}"#).is_err());
+        assert!(serde_json::from_str::<Body>(r#"{"price": 1, "tip": "2"}"#).is_err());
+        assert!(serde_json::from_str::<Body>(r#"{"price": 1e40}"#).is_err());
+        assert!(serde_json::from_str::<Body>(r#"{"price": 1, "tip": null}"#).unwrap().tip.is_none());
+    }
+
     use super::*;
     use rust_decimal_macros::dec;
 

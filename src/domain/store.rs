@@ -26,17 +26,17 @@ pub struct StoreDetails {
     pub currency: String,
     pub delivery_allowed: bool,
     pub pickup_allowed: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::money::json_number::deserialize")]
     pub minimum_order_amount: Decimal,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::money::json_number::deserialize")]
     pub delivery_fee: Decimal,
     /// Fraction of the subtotal, e.g. `0.05`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::money::json_number::deserialize")]
     pub service_fee_rate: Decimal,
     /// Fraction of the taxable amount, e.g. `0.08875`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::money::json_number::deserialize")]
     pub tax_rate: Decimal,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::money::json_number::deserialize")]
     pub delivery_radius_km: Decimal,
     /// Postal codes delivered to, for delivery addresses sent without coordinates (the store's
     /// own postal code always counts).

@@ -9,6 +9,7 @@ mod crash;
 mod discovery;
 mod errors;
 mod fairness;
+mod hardening;
 mod helpers;
 mod lifecycle;
 mod metrics;
