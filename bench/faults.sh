@@ -2,7 +2,8 @@
 # The fault tests, one command, a few minutes: a place load (examples/faultload, partners that
 # retry with the same key) while the script breaks things, then the database is checked.
 #
-#   bench/faults.sh [postgres-restart] [server-kill] [three-instances]     (default: all three)
+#   bench/faults.sh [postgres-restart] [server-kill] [three-instances] [noisy-neighbour]
+#                                                                          (default: all four)
 #
 # - postgres-restart: Postgres stopped for 6 s under load, then started again. While it is down
 #   requests must fail with 503 and /readyz must say so; afterwards the service must recover by
@@ -10,6 +11,10 @@
 # - server-kill: the server SIGKILLed mid-load (payments take 150 ms, so requests are inside the
 #   payment step), restarted 2 s later; retries go to the restarted server.
 # - three-instances: three servers on one database, each request (and retry) to the next one.
+# - noisy-neighbour: the webhook lag of a partner's orders under a place load (examples/loadgen's
+#   webhooks scenario), first alone, then on a fresh server beside a neighbour whose 16 webhook
+#   endpoints hang every request and whose catalog URL drips a byte a second, with a backlog of
+#   its own orders to deliver. The lag's p99 beside the neighbour must stay within 2x of alone.
 #
 # The checks, on the database once the load has ended and the completer has had its time:
 # every 201 has its order placed; no idempotency key and no token backs two orders; no
@@ -19,7 +24,7 @@
 # stopping it disturbs nothing else on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scenarios=("${@:-postgres-restart server-kill three-instances}")
+scenarios=("${@:-postgres-restart server-kill three-instances noisy-neighbour}")
 read -r -a scenarios <<< "${scenarios[*]}"
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | tail -1)
@@ -29,8 +34,9 @@ pg_port=${FAULTS_PG_PORT:-55432}
 as_postgres() { runuser -u postgres -- "$@"; }
 pg() { as_postgres "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -o "-p $pg_port -k $work" -w "$@" > /dev/null; }
 servers=()
+neighbour_pid=
 cleanup() {
-  for pid in "${servers[@]}"; do kill "$pid" 2> /dev/null || true; done
+  for pid in "${servers[@]}" $neighbour_pid; do kill "$pid" 2> /dev/null || true; done
   pg stop -m immediate 2> /dev/null || true
   rm -rf "$work"
 }
@@ -38,7 +44,7 @@ trap cleanup EXIT
 as_postgres "$pg_bin/initdb" -D "$work/pg" -A trust -U postgres > /dev/null
 pg start
 
-cargo build --quiet --bin marketfront --example faultload
+cargo build --quiet --bin marketfront --example faultload --example loadgen
 source bench/demo-server.sh
 db_url() { echo "postgres://postgres@127.0.0.1:$pg_port/$1"; }
 sql() { psql "$(db_url "$1")" -Atq -c "$2"; }
@@ -92,6 +98,43 @@ check() {
   [ "$anomalies" = 0 ]
 }
 
+# The p99 webhook lag, in ms, of a loadgen webhooks run against port $1 (its output in $2).
+webhook_p99() {
+  target/debug/examples/loadgen --url "http://127.0.0.1:$1" --scenarios webhooks --seconds 5 --connections 8 > "$2"
+  sed -nE 's/.*p99 ([0-9]+) ms.*/\1/p' "$2"
+}
+
+# The neighbour on the server at port $1, database $2: hanging endpoints, a backlog of orders
+# for them, and catalog pulls from a URL that drips.
+make_noise() {
+  local port=$1 database=$2 api="http://127.0.0.1:$1"
+  python3 bench/neighbour.py 18391 18392 &
+  neighbour_pid=$!
+  sleep 0.5
+  local distribution commerce store
+  distribution=$(DATABASE_URL=$(db_url "$database") target/debug/marketfront keys create --org "Noisy App" --kind distribution | tail -1)
+  commerce=$(DATABASE_URL=$(db_url "$database") target/debug/marketfront keys create --org "Noisy Kitchens" --kind commerce | tail -1)
+  for i in $(seq 1 16); do
+    curl -fs -o /dev/null -X POST "$api/v1/webhooks/endpoints" -H "Authorization: Bearer $distribution" \
+      -H 'Content-Type: application/json' -d "{\"url\":\"http://127.0.0.1:18391/hook/$i\"}"
+  done
+  store=$(cat /proc/sys/kernel/random/uuid)
+  curl -fs -o /dev/null -X PUT "$api/v1/commerce/stores/$store" -H "Authorization: Bearer $commerce" \
+    -H 'Content-Type: application/json' -d '{"name":"Noisy","timezone":"America/New_York","deliveryAllowed":false,
+      "pickupAllowed":true,"address":{"street":"1 A St","city":"New York","country":"US","latitude":40.7,"longitude":-74.0}}'
+  for _ in 1 2 3 4 5 6; do
+    curl -fs -o /dev/null -X POST "$api/v1/commerce/catalogset-notification?storeId=$store" \
+      -H "Authorization: Bearer $commerce" -H 'Content-Type: application/json' \
+      -d '{"callbackUrl":"http://127.0.0.1:18392/menu.json"}'
+  done
+  # A backlog: a second of the neighbour's own orders, 16 deliveries each, all to hang.
+  target/debug/examples/loadgen --url "$api" --key "$distribution" --scenarios place --seconds 1 --connections 2 \
+    > "$work/neighbour-load.txt"
+  echo "  neighbour: 16 hanging endpoints, 6 dripping pulls, $(sql "$database" "SELECT count(*) FROM webhook_deliveries
+        d JOIN webhook_endpoints e ON e.id = d.endpoint_id JOIN organizations o ON o.id = e.organization_id
+        WHERE o.name = 'Noisy App' AND d.state = 'pending'") deliveries waiting for it"
+}
+
 failed=0
 for scenario in "${scenarios[@]}"; do
   database=faults_${scenario//-/_}
@@ -141,6 +184,23 @@ for scenario in "${scenarios[@]}"; do
       target/debug/examples/faultload --urls http://127.0.0.1:18301,http://127.0.0.1:18302,http://127.0.0.1:18303 \
         --seconds 15 --connections 24 --acks "$acks" > "$work/load.json"
       echo "  load: $(cat "$work/load.json")"
+      ;;
+    noisy-neighbour)
+      start_server "${database}_alone" 18311
+      alone=$(webhook_p99 18311 "$work/alone.txt")
+      echo "  alone: $(grep '^webhooks' "$work/alone.txt")"
+      start_server "$database" 18312
+      make_noise 18312 "$database"
+      beside=$(webhook_p99 18312 "$work/beside.txt")
+      echo "  beside the neighbour: $(grep '^webhooks' "$work/beside.txt")"
+      kill "$neighbour_pid" 2> /dev/null || true
+      # A floor of 50 ms, so that a quiet machine's few-millisecond p99 is not judged by noise.
+      limit=$(( (alone > 50 ? alone : 50) * 2 ))
+      echo "  webhook lag p99: alone $alone ms, beside the neighbour $beside ms (limit $limit ms)"
+      if [ -z "$beside" ] || [ "$beside" -gt "$limit" ]; then echo "  anomalies: 1"; failed=1; else echo "  anomalies: 0"; fi
+      for pid in "${servers[@]}"; do kill "$pid" 2> /dev/null || true; wait "$pid" 2> /dev/null || true; done
+      servers=()
+      continue
       ;;
     *) echo "unknown scenario $scenario"; exit 2 ;;
   esac

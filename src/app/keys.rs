@@ -207,27 +207,27 @@ pub async fn session_organization_is_live(
     Ok(keyed.0.is_none_or(|until| until > now))
 }
 
-/// Whether this instance can answer for `presented` without the database (it is a good key
-/// seen recently).
-pub fn is_cached(cache: &crate::cache::CatalogCache, presented: &str) -> bool {
-    cache.key(&hash(presented)).is_some()
+/// The answer for a key (by its hash) this instance saw recently; `None` when only the
+/// database can tell.
+pub fn authenticate_cached(
+    cache: &crate::cache::CatalogCache,
+    hash: &[u8],
+    now: DateTime<Utc>,
+) -> Option<Result<Caller, AuthFailure>> {
+    let known = cache.key(hash)?;
+    if known.expires_at.is_some_and(|at| at <= now) {
+        return Some(Err(AuthFailure::Expired));
+    }
+    Some(Ok(known.caller))
 }
 
-/// Checks a presented API key: from the cache when this instance saw it recently, else from
-/// the database (and then remembered).
-pub async fn authenticate(
+/// The answer for a key (by its hash) from the database; a good key is remembered.
+pub async fn authenticate_stored(
     pool: &PgPool,
     cache: &crate::cache::CatalogCache,
-    presented: &str,
+    hash: Vec<u8>,
     now: DateTime<Utc>,
 ) -> Result<Result<Caller, AuthFailure>, sqlx::Error> {
-    let hash = hash(presented);
-    if let Some(known) = cache.key(&hash) {
-        if known.expires_at.is_some_and(|at| at <= now) {
-            return Ok(Err(AuthFailure::Expired));
-        }
-        return Ok(Ok(known.caller));
-    }
     let epoch = cache.epoch();
     let Some(owner) = store::find_owner_by_hash(pool, &hash).await? else {
         return Ok(Err(AuthFailure::Unknown));

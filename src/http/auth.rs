@@ -34,10 +34,7 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, Api
         .ok_or_else(|| unauthenticated("The Authorization header must read: Bearer <key>."))?;
     let client = client_address(parts, &state.config.trusted_proxies);
     let caller = if presented.starts_with("mfk_") {
-        if !keys::is_cached(&state.cache, presented) {
-            spend_lookup(state, client)?;
-        }
-        api_key(state, presented).await?
+        api_key(state, presented, client).await?
     } else {
         session(state, presented).await.inspect_err(|_| {
             // A failed session costs its address from the same budget; the refusal stays 401
@@ -112,8 +109,18 @@ fn spend_budget(parts: &Parts, state: &AppState, caller: &Caller) -> Result<(), 
     .with_retry_after(verdict.retry_after))
 }
 
-async fn api_key(state: &AppState, presented: &str) -> Result<Caller, ApiError> {
-    match keys::authenticate(&state.db, &state.cache, presented, state.now()).await? {
+/// From the cache when this instance knows the key; otherwise the lookup is paid for from the
+/// client address's budget first.
+async fn api_key(state: &AppState, presented: &str, client: Option<IpAddr>) -> Result<Caller, ApiError> {
+    let hash = keys::hash(presented);
+    let answer = match keys::authenticate_cached(&state.cache, &hash, state.now()) {
+        Some(answer) => answer,
+        None => {
+            spend_lookup(state, client)?;
+            keys::authenticate_stored(&state.db, &state.cache, hash, state.now()).await?
+        }
+    };
+    match answer {
         Ok(caller) => Ok(caller),
         Err(AuthFailure::Unknown) => Err(unauthenticated("The API key is not recognised.")),
         Err(AuthFailure::Expired) => Err(unauthenticated("The API key has expired.")),
@@ -195,7 +202,32 @@ impl FromRequestParts<AppState> for Partner {
 
 #[cfg(test)]
 mod tests {
-    use super::bearer_token;
+    use super::{bearer_token, client_address};
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+
+    fn parts(peer: &str, forwarded: &[&str]) -> axum::http::request::Parts {
+        let mut request = axum::http::Request::builder();
+        for value in forwarded {
+            request = request.header("x-forwarded-for", *value);
+        }
+        let (mut parts, ()) = request.body(()).unwrap().into_parts();
+        parts.extensions.insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        parts
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() {
+        let trusted: Vec<iprfc::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let ip = |text: &str| Some(text.parse().unwrap());
+        // An untrusted peer's forwarded header is its own claim, and ignored.
+        assert_eq!(client_address(&parts("203.0.113.9:5000", &["198.51.100.1"]), &trusted), ip("203.0.113.9"));
+        // Behind the proxy: the last address the proxies did not add themselves.
+        let behind = parts("10.0.0.2:5000", &["198.51.100.1, 192.0.2.7", "10.0.0.3"]);
+        assert_eq!(client_address(&behind, &trusted), ip("192.0.2.7"));
+        assert_eq!(client_address(&parts("10.0.0.2:5000", &[]), &trusted), ip("10.0.0.2"));
+        assert_eq!(client_address(&parts("10.0.0.2:5000", &["not an address"]), &trusted), ip("10.0.0.2"));
+    }
 
     #[test]
     fn the_bearer_scheme_is_matched_in_any_case() {
