@@ -124,9 +124,10 @@ impl Config {
             ack_timeout: Duration::from_secs(number("MARKETFRONT_ACK_TIMEOUT_SECONDS", 600)?),
             webhook_timeout: Duration::from_secs(number("MARKETFRONT_WEBHOOK_TIMEOUT_SECONDS", 10)?),
             webhook_poll_interval: Duration::from_millis(number("MARKETFRONT_WEBHOOK_POLL_MS", 200)?),
-            webhook_concurrency: number("MARKETFRONT_WEBHOOK_CONCURRENCY", 128)?.clamp(1, 4_096) as usize,
-            webhook_endpoint_concurrency: number("MARKETFRONT_WEBHOOK_ENDPOINT_CONCURRENCY", 8)?.clamp(1, 1_024) as u32,
-            webhook_organization_concurrency: number("MARKETFRONT_WEBHOOK_ORGANIZATION_CONCURRENCY", 32)?
+            webhook_concurrency: number("MARKETFRONT_WEBHOOK_CONCURRENCY", 256)?.clamp(1, 4_096) as usize,
+            webhook_endpoint_concurrency: number("MARKETFRONT_WEBHOOK_ENDPOINT_CONCURRENCY", 16)?.clamp(1, 1_024)
+                as u32,
+            webhook_organization_concurrency: number("MARKETFRONT_WEBHOOK_ORGANIZATION_CONCURRENCY", 64)?
                 .clamp(1, 4_096) as u32,
             webhook_max_endpoints: number("MARKETFRONT_WEBHOOK_MAX_ENDPOINTS", 16)?.clamp(1, 10_000) as u32,
             pull_concurrency: number("MARKETFRONT_PULL_CONCURRENCY", 8)?.clamp(1, 1_024) as usize,

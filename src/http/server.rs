@@ -57,7 +57,6 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_headers(limits.max_headers);
-    builder.http2().timer(TokioTimer::new()).keep_alive_interval(limits.idle_timeout);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

@@ -53,6 +53,7 @@ async fn a_tenant_whose_64_endpoints_hang_delays_only_its_own_deliveries() {
     let app = TestApp::spawn_with(|config| {
         config.webhook_max_endpoints = 64;
         config.webhook_timeout = std::time::Duration::from_secs(10);
+        config.webhook_organization_concurrency = 32;
     })
     .await;
     let shop = pizzeria(&app).await;
