@@ -260,6 +260,21 @@ async fn an_idle_connection_is_closed() {
 }
 
 #[tokio::test]
+async fn a_request_past_its_time_is_a_503_problem() {
+    let app = TestApp::spawn_with(|config| config.request_timeout = std::time::Duration::from_secs(1)).await;
+    let shop = pizzeria(&app).await;
+    let order = pickup(&shop, json!([margherita("l1", 1, "large", 0)]));
+    let body = app.validated(&shop.distribution, &order, "tok_slow_3000").await;
+    let problem = problem_of(
+        app.place(&shop.distribution, &fresh_key(), &body).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE",
+    )
+    .await;
+    assert_eq!(problem["retryable"], true);
+}
+
+#[tokio::test]
 async fn more_than_a_hundred_headers_is_a_431_problem() {
     let app = TestApp::spawn().await;
     let mut request = app.client.get(format!("{}/healthz", app.address));
