@@ -188,15 +188,16 @@ async fn a_cart_beyond_the_limits_is_refused_whole_and_stores_nothing() {
 }
 
 #[tokio::test]
-async fn a_catalog_with_300k_problems_answers_the_first_hundred_and_the_count() {
+async fn a_catalog_with_thousands_of_problems_answers_the_first_hundred_and_the_count() {
     let app = TestApp::spawn().await;
     let shop = pizzeria(&app).await;
     let mut menu = catalog_body(Uuid::now_v7());
-    menu["sections"]["pizzas"]["itemIds"] = Value::Array(vec![json!("margherita"); 300_000]);
+    // The probe sent 300k; a few thousand show the same cut without loading the suite.
+    menu["sections"]["pizzas"]["itemIds"] = Value::Array(vec![json!("margherita"); 5_000]);
     let pushed = app.put(&format!("/v1/commerce/stores/{}/catalog-set", shop.store), &shop.commerce, &menu).await;
     let problem = problem_of(pushed, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
     assert_eq!(problem["errors"].as_array().unwrap().len(), 100);
-    assert_eq!(problem["totalErrors"], 299_999, "{}", problem["detail"]);
+    assert_eq!(problem["totalErrors"], 4_999, "{}", problem["detail"]);
 }
 
 #[tokio::test]
