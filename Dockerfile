@@ -22,5 +22,7 @@ USER marketfront
 ENV MARKETFRONT_LISTEN=0.0.0.0:8080 \
     MARKETFRONT_LOG_FORMAT=json
 EXPOSE 8080
+# `serve` needs MARKETFRONT_JWT_SECRET and MARKETFRONT_ENCRYPTION_KEY from the environment
+# (see the README); it refuses to start on the published demo keys.
 ENTRYPOINT ["marketfront"]
 CMD ["serve"]
