@@ -94,11 +94,13 @@ pub async fn fetch_catalog_set(state: &AppState, url: &str, url_path: &str, atte
     }
 }
 
-/// Claims and runs one due pull; `false` when there was none.
-pub async fn run_one(state: &AppState) -> anyhow::Result<bool> {
+/// Claims and runs one due pull; `false` when there was none. `claimed` is called as soon as
+/// a job is claimed, before the (possibly slow) fetch.
+pub async fn run_one(state: &AppState, claimed: impl FnOnce()) -> anyhow::Result<bool> {
     let Some(job) = ingestions::claim_next(&state.db, state.now(), lease(state), per_organization(state)).await? else {
         return Ok(false);
     };
+    claimed();
     tracing::info!(ingestion_id = %job.id, store_id = %job.store_id, attempt = job.attempts, "pulling catalog set");
     let set = match fetch_catalog_set(state, &job.callback_url, "$.callbackUrl", job.attempts).await {
         Fetched::Set(set) => set,

@@ -186,12 +186,14 @@ async fn check_catalog(state: &AppState, set: &CatalogSet, details: &StoreDetail
 
 /// Claims one onboarding whose catalog is due to be fetched, fetches and checks it, and records
 /// the outcome; `false` when none was due.
-pub async fn fetch_one(state: &AppState) -> anyhow::Result<bool> {
+/// `claimed` is called as soon as a job is claimed, before the (possibly slow) fetch.
+pub async fn fetch_one(state: &AppState, claimed: impl FnOnce()) -> anyhow::Result<bool> {
     let Some(claim) =
         store::claim_next(&state.db, state.now(), ingest::lease(state), ingest::per_organization(state)).await?
     else {
         return Ok(false);
     };
+    claimed();
     let job = &claim.row;
     tracing::info!(onboarding_id = %job.id, attempt = job.attempts, "fetching an onboarding's catalog set");
     let fetched =
