@@ -16,7 +16,10 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
-const PREFIX: &str = "mfenc1:";
+/// Also spelled in SQL (`db::webhooks::unsealed_secrets`, `db::orders::unsealed_card_tokens` and
+/// migration 0010's index, whose predicate a query must repeat word for word to use it): a
+/// change here is a change there.
+pub const PREFIX: &str = "mfenc1:";
 const NONCE_LEN: usize = 24;
 
 /// What a sealed value is; it must be opened as the same.

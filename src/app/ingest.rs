@@ -41,12 +41,12 @@ pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("No catalog ingestion with id {id}.")))
 }
 
-/// How long a claimed pull is ours before another instance may take it over.
 /// Catalog fetches one organisation may have under way at once, on all instances together.
 pub fn per_organization(state: &AppState) -> i64 {
     i64::from(state.config.pull_organization_concurrency)
 }
 
+/// How long a claimed pull is ours before another instance may take it over.
 pub fn lease(state: &AppState) -> chrono::Duration {
     chrono::Duration::from_std(state.config.pull_timeout * 3).unwrap_or(chrono::Duration::seconds(60))
 }

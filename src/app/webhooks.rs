@@ -328,6 +328,10 @@ pub async fn attempt(state: &AppState, delivery: Due) -> anyhow::Result<()> {
     metrics::counter!(crate::metrics::WEBHOOK_ATTEMPTS, "outcome" => label).increment(1);
     let delivered = matches!(outcome, Attempt::Delivered { .. });
     store::record_attempt(&state.db, delivery.id, outcome, now).await?;
-    store::record_endpoint_health(&state.db, delivery.endpoint_id, delivered, now, webhooks::circuit_pause).await?;
+    // A success at an endpoint that was healthy when claimed changes nothing: no write, so the
+    // common case costs the database one statement per attempt, as before circuits existed.
+    if !(delivered && delivery.consecutive_failures == 0) {
+        store::record_endpoint_health(&state.db, delivery.endpoint_id, delivered, now, webhooks::circuit_pause).await?;
+    }
     Ok(())
 }

@@ -154,6 +154,8 @@ pub struct Due {
     pub secret: String,
     pub previous_secret: Option<String>,
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    /// The endpoint's failures in a row when claimed: a success need not touch a healthy one.
+    pub consecutive_failures: i32,
 }
 
 /// How much one claim may take: in all, and with what is already in flight, per endpoint and
@@ -212,7 +214,7 @@ pub async fn claim_due(
              FROM due WHERE d.id = due.id
              RETURNING d.id, d.attempts, d.event_id, d.endpoint_id)
          SELECT c.id, c.attempts, c.event_id, o.event_type, o.payload, c.endpoint_id, e.url, e.secret,
-                e.previous_secret, e.previous_secret_expires_at
+                e.previous_secret, e.previous_secret_expires_at, e.consecutive_failures
          FROM claimed c JOIN outbox_events o ON o.id = c.event_id JOIN webhook_endpoints e ON e.id = c.endpoint_id",
     )
     .bind(now)

@@ -21,6 +21,8 @@ pub const MAX_ID_CHARS: usize = 128;
 pub const MAX_NAME_CHARS: usize = 200;
 /// Free text: delivery instructions, a cancel or pause reason.
 pub const MAX_TEXT_CHARS: usize = 1_000;
+/// Cuisine tags, postal codes and opening windows one store may list.
+pub const MAX_LIST_ENTRIES: usize = 100;
 /// Problems listed in one answer; beyond it the answer says how many there were in all.
 pub const MAX_PROBLEMS: usize = 100;
 

@@ -108,8 +108,9 @@ impl StoreDetails {
 pub fn validate(store: &StoreDetails) -> Vec<Problem> {
     let mut problems = Vec::new();
     let blank = |text: &str| text.trim().is_empty();
-    if blank(&store.name) || store.name.chars().count() > 200 {
-        problems.push(Problem::at("INVALID_VALUE", "$.name", "name must be 1 to 200 characters"));
+    if blank(&store.name) || store.name.chars().count() > super::limits::MAX_NAME_CHARS {
+        let most = super::limits::MAX_NAME_CHARS;
+        problems.push(Problem::at("INVALID_VALUE", "$.name", format!("name must be 1 to {most} characters")));
     }
     if store.time_zone().is_none() {
         problems.push(Problem::at(
@@ -180,12 +181,9 @@ pub fn validate(store: &StoreDetails) -> Vec<Problem> {
     problems
 }
 
-/// Cuisine tags, postal codes and opening windows one store may list.
-pub const MAX_LIST_ENTRIES: usize = 100;
-
 /// The text and list limits of a store description (`limits` says why there are limits).
 fn check_sizes(store: &StoreDetails, problems: &mut Vec<Problem>) {
-    use super::limits::{MAX_ID_CHARS, MAX_NAME_CHARS, check_text};
+    use super::limits::{MAX_ID_CHARS, MAX_LIST_ENTRIES, MAX_NAME_CHARS, check_text};
     check_text(store.phone.as_deref(), MAX_NAME_CHARS, "$.phone", problems);
     check_text(Some(&store.timezone), MAX_ID_CHARS, "$.timezone", problems);
     let address = &store.address;

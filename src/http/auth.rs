@@ -32,14 +32,13 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, Api
         .ok()
         .and_then(bearer_token)
         .ok_or_else(|| unauthenticated("The Authorization header must read: Bearer <key>."))?;
-    let client = client_address(parts, &state.config.trusted_proxies);
     let caller = if presented.starts_with("mfk_") {
-        api_key(state, presented, client).await?
+        api_key(state, presented, parts).await?
     } else {
         session(state, presented).await.inspect_err(|_| {
             // A failed session costs its address from the same budget; the refusal stays 401
             // unless that budget was already spent.
-            let _ = spend_lookup(state, client);
+            let _ = spend_lookup(state, parts);
         })?
     };
     parts.extensions.insert(caller.clone());
@@ -48,9 +47,10 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, Api
 }
 
 /// Spends from the client address's budget of authentications that may fail (see
-/// `RateLimits::check_lookup`); refuses with 429 once it is spent.
-fn spend_lookup(state: &AppState, client: Option<IpAddr>) -> Result<(), ApiError> {
-    let Some(client) = client else { return Ok(()) };
+/// `RateLimits::check_lookup`); refuses with 429 once it is spent. The address is worked out
+/// only here, off the path of a key the cache knows.
+fn spend_lookup(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
+    let Some(client) = client_address(parts, &state.config.trusted_proxies) else { return Ok(()) };
     state.rate_limits.check_lookup(client).map_err(|wait| {
         ApiError::new(
             ErrorCode::RateLimited,
@@ -111,12 +111,12 @@ fn spend_budget(parts: &Parts, state: &AppState, caller: &Caller) -> Result<(), 
 
 /// From the cache when this instance knows the key; otherwise the lookup is paid for from the
 /// client address's budget first.
-async fn api_key(state: &AppState, presented: &str, client: Option<IpAddr>) -> Result<Caller, ApiError> {
+async fn api_key(state: &AppState, presented: &str, parts: &Parts) -> Result<Caller, ApiError> {
     let hash = keys::hash(presented);
     let answer = match keys::authenticate_cached(&state.cache, &hash, state.now()) {
         Some(answer) => answer,
         None => {
-            spend_lookup(state, client)?;
+            spend_lookup(state, parts)?;
             keys::authenticate_stored(&state.db, &state.cache, hash, state.now()).await?
         }
     };
