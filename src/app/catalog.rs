@@ -1,11 +1,11 @@
 //! Catalog sets: validate a whole set, then swap it in atomically.
 
+use crate::app::error::{AppError, AppResult};
 use crate::db::catalogs::{self as catalog_db, CatalogSetRow, Replaced};
 use crate::db::{ingestions, stores};
 use crate::domain::catalog::{self, CatalogSet};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::problem::Problem;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use uuid::Uuid;
 
@@ -58,29 +58,29 @@ pub async fn push_for_api(
     organization_id: Uuid,
     store_id: Uuid,
     set: CatalogSet,
-) -> ApiResult<(CatalogSetRow, bool)> {
+) -> AppResult<(CatalogSetRow, bool)> {
     match push(state, organization_id, store_id, set, None).await? {
         PushOutcome::Live { row, created } => Ok((*row, created)),
         PushOutcome::Rejected(problems) => {
-            Err(ApiError::validation("The catalog set has problems; the previous set stays live.", problems))
+            Err(AppError::validation("The catalog set has problems; the previous set stays live.", problems))
         }
         PushOutcome::StoreNotFound => {
-            Err(ApiError::new(ErrorCode::StoreNotFound, format!("No store with id {store_id}.")))
+            Err(AppError::new(ErrorCode::StoreNotFound, format!("No store with id {store_id}.")))
         }
     }
 }
 
-pub async fn get(state: &AppState, id: Uuid) -> ApiResult<CatalogSetRow> {
+pub async fn get(state: &AppState, id: Uuid) -> AppResult<CatalogSetRow> {
     catalog_db::get(&state.db, id)
         .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::CatalogsetNotFound, format!("No catalog set with id {id}.")))
+        .ok_or_else(|| AppError::new(ErrorCode::CatalogsetNotFound, format!("No catalog set with id {id}.")))
 }
 
-pub async fn get_for_owned_store(state: &AppState, organization_id: Uuid, store_id: Uuid) -> ApiResult<CatalogSetRow> {
+pub async fn get_for_owned_store(state: &AppState, organization_id: Uuid, store_id: Uuid) -> AppResult<CatalogSetRow> {
     stores::get_owned(&state.db, organization_id, store_id)
         .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::StoreNotFound, format!("No store with id {store_id}.")))?;
+        .ok_or_else(|| AppError::new(ErrorCode::StoreNotFound, format!("No store with id {store_id}.")))?;
     catalog_db::get_for_store(&state.db, store_id)
         .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::CatalogsetNotFound, "This store has no catalog set yet."))
+        .ok_or_else(|| AppError::new(ErrorCode::CatalogsetNotFound, "This store has no catalog set yet."))
 }

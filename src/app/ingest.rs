@@ -5,12 +5,12 @@
 //! its lease runs out.
 
 use super::catalog::{PushOutcome, push};
+use crate::app::error::{AppError, AppResult};
 use crate::db::{ingestions, stores};
 use crate::domain::catalog::CatalogSet;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::problem::Problem;
-use crate::error::{ApiError, ApiResult};
-use crate::http::extract::parse_json;
+use crate::input::parse_json;
 use crate::outbound::{self, FetchError, Limits};
 use crate::state::AppState;
 use uuid::Uuid;
@@ -20,25 +20,25 @@ pub async fn request_pull(
     organization_id: Uuid,
     store_id: Uuid,
     callback_url: &str,
-) -> ApiResult<ingestions::IngestionRow> {
+) -> AppResult<ingestions::IngestionRow> {
     if let Err(message) = outbound::check_url(callback_url) {
-        return Err(ApiError::validation(
+        return Err(AppError::validation(
             "The callback URL cannot be used.",
             vec![Problem::at("INVALID_URL", "$.callbackUrl", message)],
         ));
     }
     stores::get_owned(&state.db, organization_id, store_id)
         .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::StoreNotFound, format!("No store with id {store_id}.")))?;
+        .ok_or_else(|| AppError::new(ErrorCode::StoreNotFound, format!("No store with id {store_id}.")))?;
     let row = ingestions::create(&state.db, organization_id, store_id, callback_url, state.now()).await?;
     state.pull_wakeup.notify_one();
     Ok(row)
 }
 
-pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<ingestions::IngestionRow> {
+pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<ingestions::IngestionRow> {
     ingestions::get_owned(&state.db, organization_id, id)
         .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("No catalog ingestion with id {id}.")))
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("No catalog ingestion with id {id}.")))
 }
 
 /// Catalog fetches one organisation may have under way at once, on all instances together.
@@ -84,10 +84,10 @@ pub async fn fetch_catalog_set(state: &AppState, url: &str, url_path: &str, atte
     match parse_json(&body) {
         Ok(set) => Fetched::Set(set),
         Err(error) => {
-            let problems = if error.errors.is_empty() {
-                vec![Problem::new("INVALID_DOCUMENT", error.detail.clone())]
+            let problems = if error.errors().is_empty() {
+                vec![Problem::new("INVALID_DOCUMENT", error.detail())]
             } else {
-                error.errors.clone()
+                error.errors().to_vec()
             };
             Fetched::Failed("the document is not a valid catalog set".to_string(), problems)
         }

@@ -166,10 +166,7 @@ pub async fn roll(
     if old.expires_at.is_some_and(|at| at <= now) {
         return Err(KeyError::Expired(prefix));
     }
-    let organization: Organization = sqlx::query_as("SELECT id, name, kind FROM organizations WHERE id = $1")
-        .bind(old.organization_id)
-        .fetch_one(pool)
-        .await?;
+    let organization: Organization = store::find_org(pool, old.organization_id).await?;
     let (key, new_prefix) = generate();
     let new_id = store::insert_key(pool, organization.id, &new_prefix, &hash(&key), Some("rolled"), None).await?;
     store::retire_for_roll(pool, old.id, new_id, now + grace).await?;

@@ -8,6 +8,7 @@
 //! own (a new version and event). A crash in between leaves a closed order with unsettled
 //! money, which the order keeper settles on its next pass.
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::orders;
 use crate::app::place::MARKETFRONT;
 use crate::db::orders::{self as order_store, Change, OrderRow};
@@ -15,7 +16,6 @@ use crate::domain::error_code::ErrorCode;
 use crate::domain::lifecycle::{self, Progress, Refusal, State, Status, Update};
 use crate::domain::order::{HistoryEntry, OrderView};
 use crate::domain::problem::Problem;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -62,19 +62,19 @@ fn progress(row: &OrderRow) -> Progress {
     }
 }
 
-fn refused(refusal: Refusal, current: Progress) -> ApiError {
+fn refused(refusal: Refusal, current: Progress) -> AppError {
     let (state, status) = (current.state.as_str(), current.status.as_str());
     let error = match refusal {
-        Refusal::Closed(closed) => ApiError::new(
+        Refusal::Closed(closed) => AppError::new(
             ErrorCode::OrderClosed,
             format!("The order is {}; a closed order does not change.", closed.as_str()),
         ),
-        Refusal::Transition(why) => ApiError::new(
+        Refusal::Transition(why) => AppError::new(
             ErrorCode::InvalidStatusTransition,
             format!("Not allowed from state {state}, status {status}: {why}."),
         ),
         Refusal::Input { path, message } => {
-            return ApiError::invalid_request(message.clone()).with_errors(vec![Problem::at(
+            return AppError::invalid_request(message.clone()).with_errors(vec![Problem::at(
                 "INVALID_FIELD",
                 path,
                 message,
@@ -89,9 +89,9 @@ pub async fn update_status(
     actor: Actor,
     order_id: Uuid,
     update: StatusUpdate,
-) -> ApiResult<OrderView> {
+) -> AppResult<OrderView> {
     let now = state.now();
-    let missing = || ApiError::new(ErrorCode::OrderNotFound, format!("No order with id {order_id}."));
+    let missing = || AppError::new(ErrorCode::OrderNotFound, format!("No order with id {order_id}."));
     let mut tx = state.db.begin().await?;
     let Some(row) = order_store::lock_placed(&mut tx, order_id).await? else { return Err(missing()) };
     if let Actor::Restaurant(organization) = actor
@@ -156,7 +156,7 @@ async fn record(
     actor: Actor,
     note: Option<String>,
     now: DateTime<Utc>,
-) -> ApiResult<OrderView> {
+) -> AppResult<OrderView> {
     order_store::apply_change(tx, change, now).await?;
     let entry = HistoryEntry {
         version: change.version,
@@ -183,10 +183,10 @@ async fn record(
     Ok(view)
 }
 
-async fn view_of(state: &AppState, order_id: Uuid) -> ApiResult<OrderView> {
+async fn view_of(state: &AppState, order_id: Uuid) -> AppResult<OrderView> {
     let row = order_store::get(&state.db, order_id)
         .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {order_id} vanished")))?;
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("order {order_id} vanished")))?;
     Ok(orders::with_history(state, &[row]).await?.remove(0))
 }
 

@@ -1,6 +1,8 @@
 //! Use cases: each owns its transaction and orchestrates domain rules and the store layer.
 
 pub mod catalog;
+pub mod error;
+pub mod idempotency;
 pub mod ingest;
 pub mod keys;
 pub mod lifecycle;

@@ -6,6 +6,7 @@
 use super::ingest::{self, Fetched};
 use super::keys::OrgKind;
 use super::webhooks::{EndpointView, ensure_room_for_endpoint, events_for, new_secret};
+use crate::app::error::{AppError, AppResult};
 use crate::db::onboardings::{self as store, FetchOutcome, NewOnboarding, OnboardingRow};
 use crate::db::{catalogs, stores, webhooks};
 use crate::domain::catalog::{self, CatalogSet};
@@ -13,7 +14,6 @@ use crate::domain::error_code::ErrorCode;
 use crate::domain::onboarding::{self as rules, Decision, OnboardingStatus, Request};
 use crate::domain::problem::Problem;
 use crate::domain::store::StoreDetails;
-use crate::error::{ApiError, ApiResult};
 use crate::outbound;
 use crate::state::AppState;
 use serde::Deserialize;
@@ -31,12 +31,12 @@ pub struct Registration {
     pub webhook_url: String,
 }
 
-fn not_found(id: Uuid) -> ApiError {
-    ApiError::new(ErrorCode::NotFound, format!("No store onboarding with id {id}."))
+fn not_found(id: Uuid) -> AppError {
+    AppError::new(ErrorCode::NotFound, format!("No store onboarding with id {id}."))
 }
 
-fn refused(row: &OnboardingRow, why: String) -> ApiError {
-    ApiError::new(ErrorCode::InvalidStatusTransition, format!("Not allowed: {why}."))
+fn refused(row: &OnboardingRow, why: String) -> AppError {
+    AppError::new(ErrorCode::InvalidStatusTransition, format!("Not allowed: {why}."))
         .with_member("currentStatus", row.status.clone())
 }
 
@@ -46,7 +46,7 @@ pub async fn register(
     state: &AppState,
     organization_id: Uuid,
     mut new: Registration,
-) -> ApiResult<(OnboardingRow, bool)> {
+) -> AppResult<(OnboardingRow, bool)> {
     let mut problems = rules::check_registration(&new.partner_store_id, &new.store);
     let allow_private = state.config.allow_private_urls;
     for (path, url) in [("$.catalogCallbackUrl", &new.catalog_callback_url), ("$.webhookUrl", &new.webhook_url)] {
@@ -55,7 +55,7 @@ pub async fn register(
         }
     }
     if !problems.is_empty() {
-        return Err(ApiError::validation("The registration has problems; nothing was saved.", problems));
+        return Err(AppError::validation("The registration has problems; nothing was saved.", problems));
     }
     new.store.normalise();
     let (row, created) = store::register(
@@ -76,7 +76,7 @@ pub async fn register(
     Ok((row, created))
 }
 
-pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<OnboardingRow> {
+pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<OnboardingRow> {
     store::get_owned(&state.db, organization_id, id).await?.ok_or_else(|| not_found(id))
 }
 
@@ -86,17 +86,17 @@ pub async fn list(
     status: Option<OnboardingStatus>,
     limit: i64,
     offset: i64,
-) -> ApiResult<(Vec<OnboardingRow>, i64)> {
+) -> AppResult<(Vec<OnboardingRow>, i64)> {
     Ok(store::list_owned(&state.db, organization_id, status, limit, offset).await?)
 }
 
-async fn locked(conn: &mut PgConnection, organization_id: Uuid, id: Uuid) -> ApiResult<OnboardingRow> {
+async fn locked(conn: &mut PgConnection, organization_id: Uuid, id: Uuid) -> AppResult<OnboardingRow> {
     store::lock_owned(conn, organization_id, id).await?.ok_or_else(|| not_found(id))
 }
 
 /// Fetches the catalog again: after a `catalog_failed` (the partner fixed its file), or before
 /// activating to pick up a newer menu. A no-op while a fetch is already under way.
-pub async fn refetch(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<OnboardingRow> {
+pub async fn refetch(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<OnboardingRow> {
     let mut tx = state.db.begin().await?;
     let row = locked(&mut tx, organization_id, id).await?;
     let row = match rules::decide(row.status(), Request::Refetch).map_err(|why| refused(&row, why))? {
@@ -109,7 +109,7 @@ pub async fn refetch(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiRe
 }
 
 /// Cancels an onboarding that is not active yet; cancelling a cancelled one changes nothing.
-pub async fn cancel(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<OnboardingRow> {
+pub async fn cancel(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<OnboardingRow> {
     let mut tx = state.db.begin().await?;
     let row = locked(&mut tx, organization_id, id).await?;
     let row = match rules::decide(row.status(), Request::Cancel).map_err(|why| refused(&row, why))? {
@@ -130,7 +130,7 @@ pub struct Activated {
 /// orderable from the commit on), and the partner's webhook endpoint for new orders. A partner
 /// that already has an endpoint at the same URL keeps it (and its secret), so onboarding many
 /// stores to one URL does not deliver each order several times.
-pub async fn activate(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<Activated> {
+pub async fn activate(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<Activated> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let row = locked(&mut tx, organization_id, id).await?;
@@ -140,7 +140,7 @@ pub async fn activate(state: &AppState, organization_id: Uuid, id: Uuid) -> ApiR
     stores::upsert_in(&mut tx, organization_id, store_id, &row.details.0, now).await?;
     if let catalogs::Replaced::IdTaken = catalogs::replace(&mut tx, store_id, &set, now).await? {
         // Another store took the id after the fetch checked it; nothing is kept.
-        return Err(ApiError::validation(
+        return Err(AppError::validation(
             "The catalog set's id now belongs to another store; give the set a new catalogSetId and refetch.",
             vec![id_in_use()],
         ));

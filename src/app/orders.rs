@@ -1,10 +1,10 @@
 //! Reading orders: a partner sees its own placed orders, and a session only its user's.
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::keys::Caller;
 use crate::db::orders::{self, NewEvent, OrderRow};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::order::{FulfillmentType, HistoryEntry, OrderView, PaymentSummary};
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -49,21 +49,21 @@ fn visible_to(row: &OrderRow, caller: &Caller) -> bool {
         && caller.session.as_ref().is_none_or(|s| row.partner_user_id.as_deref() == Some(s.partner_user_id.as_str()))
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<OrderView> {
+pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<OrderView> {
     match orders::get(&state.db, id).await? {
         Some(row) if visible_to(&row, caller) => Ok(with_history(state, &[row]).await?.remove(0)),
-        _ => Err(ApiError::new(ErrorCode::OrderNotFound, format!("No order with id {id}."))),
+        _ => Err(AppError::new(ErrorCode::OrderNotFound, format!("No order with id {id}."))),
     }
 }
 
-pub async fn list(state: &AppState, caller: &Caller, limit: i64, offset: i64) -> ApiResult<(Vec<OrderView>, i64)> {
+pub async fn list(state: &AppState, caller: &Caller, limit: i64, offset: i64) -> AppResult<(Vec<OrderView>, i64)> {
     let user = caller.session.as_ref().map(|s| s.partner_user_id.as_str());
     let (rows, total) = orders::list_placed(&state.db, caller.organization_id, user, limit, offset).await?;
     Ok((with_history(state, &rows).await?, total))
 }
 
 /// Views of `rows`, each with its history (one query for all of them).
-pub async fn with_history(state: &AppState, rows: &[OrderRow]) -> ApiResult<Vec<OrderView>> {
+pub async fn with_history(state: &AppState, rows: &[OrderRow]) -> AppResult<Vec<OrderView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut histories: HashMap<Uuid, Vec<HistoryEntry>> = HashMap::new();
     for (id, entry) in orders::history(&state.db, &ids).await? {

@@ -2,13 +2,13 @@
 //! validatedOrderToken. Reads only the in-process cache; a valid order costs one (batched)
 //! database write, an invalid one none.
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::keys::Caller;
 use crate::db::tokens::TokenRecord;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::order::{Cart, OrderRequest, PricedOrderRef, ValidatedOrder, Verdict};
 use crate::domain::snapshot::{MenuSnapshot, StoreSnapshot};
 use crate::domain::{limits, rules};
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use base64::Engine;
 use rand::Rng;
@@ -17,17 +17,17 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// The store and menu a cart refers to; an unusable reference is a 4xx, not an inline error.
-pub async fn resolve(state: &AppState, cart: &Cart) -> ApiResult<(Arc<StoreSnapshot>, Arc<MenuSnapshot>)> {
-    let store_missing = || ApiError::new(ErrorCode::StoreNotFound, format!("No store with id {:?}.", cart.store_id));
+pub async fn resolve(state: &AppState, cart: &Cart) -> AppResult<(Arc<StoreSnapshot>, Arc<MenuSnapshot>)> {
+    let store_missing = || AppError::new(ErrorCode::StoreNotFound, format!("No store with id {:?}.", cart.store_id));
     let store_id = Uuid::parse_str(&cart.store_id).map_err(|_| store_missing())?;
     let store = state.cache.store(&state.db, store_id).await?.ok_or_else(store_missing)?;
     let Some(raw) = cart.catalog_set_id.as_deref() else {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             ErrorCode::CatalogsetRequired,
             "cart.catalogSetId is required: use the store's catalogSetId.",
         ));
     };
-    let menu_missing = || ApiError::new(ErrorCode::CatalogsetNotFound, format!("No catalog set with id {raw:?}."));
+    let menu_missing = || AppError::new(ErrorCode::CatalogsetNotFound, format!("No catalog set with id {raw:?}."));
     let catalog_set_id = Uuid::parse_str(raw).map_err(|_| menu_missing())?;
     let menu = state.cache.menu(&state.db, catalog_set_id).await?.ok_or_else(menu_missing)?;
     Ok((store, menu))
@@ -51,10 +51,10 @@ pub async fn validate(
     caller: &Caller,
     order: OrderRequest,
     trace_id: &str,
-) -> ApiResult<ValidatedOrder> {
+) -> AppResult<ValidatedOrder> {
     let beyond = limits::check_order(&order);
     if !beyond.is_empty() {
-        return Err(ApiError::invalid_request("The order is beyond what one request may hold.").with_errors(beyond));
+        return Err(AppError::invalid_request("The order is beyond what one request may hold.").with_errors(beyond));
     }
     let now = state.now();
     let (store, menu) = resolve(state, &order.cart).await?;
@@ -68,7 +68,7 @@ pub async fn validate(
         delivery: order.delivery.as_ref(),
         amounts: evaluation.amounts.as_ref(),
     })
-    .map_err(ApiError::internal)?;
+    .map_err(AppError::internal)?;
     let mut verdict = Verdict {
         customer: order.customer,
         is_valid: valid,
@@ -98,7 +98,7 @@ pub async fn validate(
     };
     state.tokens.write(record).await.map_err(|error| {
         tracing::warn!(error = format!("{error:#}"), "token write failed");
-        ApiError::new(ErrorCode::ServiceUnavailable, "The order could not be validated just now; try again.")
+        AppError::new(ErrorCode::ServiceUnavailable, "The order could not be validated just now; try again.")
             .with_retry_after(1)
     })?;
     verdict.validated_order_token = Some(token);

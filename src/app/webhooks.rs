@@ -1,12 +1,12 @@
 //! Webhooks: partners register endpoints, and the dispatcher delivers the outbox to them,
 //! signed (see `domain::webhooks`), retried with back-off until about three days have passed.
 
+use crate::app::error::{AppError, AppResult};
 use crate::app::keys::{Caller, OrgKind};
 use crate::db::webhooks::{self as store, Attempt, ClaimLimits, DeliveryRow, Due, EndpointRow};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::problem::Problem;
 use crate::domain::webhooks::{self, API_VERSION, COMMERCE_EVENTS, DISTRIBUTION_EVENTS};
-use crate::error::{ApiError, ApiResult};
 use crate::outbound::{self, FetchError, Limits};
 use crate::secret_box::Purpose;
 use crate::state::AppState;
@@ -80,7 +80,7 @@ fn limits(state: &AppState) -> Limits {
     Limits { allow_private: state.config.allow_private_urls, timeout: state.config.webhook_timeout, max_bytes: 0 }
 }
 
-pub async fn register(state: &AppState, caller: &Caller, new: NewEndpoint) -> ApiResult<EndpointView> {
+pub async fn register(state: &AppState, caller: &Caller, new: NewEndpoint) -> AppResult<EndpointView> {
     let allowed = events_for(caller.kind);
     let mut problems = Vec::new();
     if let Err(why) = outbound::check_partner_url(&new.url, state.config.allow_private_urls).await {
@@ -100,7 +100,7 @@ pub async fn register(state: &AppState, caller: &Caller, new: NewEndpoint) -> Ap
         }
     }
     if !problems.is_empty() {
-        return Err(ApiError::validation("The endpoint has problems.", problems));
+        return Err(AppError::validation("The endpoint has problems.", problems));
     }
     let mut tx = state.db.begin().await?;
     ensure_room_for_endpoint(state, &mut tx, caller.organization_id).await?;
@@ -126,10 +126,10 @@ pub async fn ensure_room_for_endpoint(
     state: &AppState,
     conn: &mut sqlx::PgConnection,
     organization_id: Uuid,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     let cap = state.config.webhook_max_endpoints;
     if store::count_endpoints_locked(conn, organization_id).await? >= i64::from(cap) {
-        return Err(ApiError::validation(
+        return Err(AppError::validation(
             format!("Your organisation has {cap} webhook endpoints, the most it may have; delete one first."),
             vec![Problem::new(
                 "TOO_MANY_ENDPOINTS",
@@ -143,7 +143,7 @@ pub async fn ensure_room_for_endpoint(
 }
 
 /// Deletes an endpoint; its deliveries, pending or done, go with it.
-pub async fn delete(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<()> {
+pub async fn delete(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<()> {
     if store::delete_endpoint(&state.db, caller.organization_id, id).await? {
         Ok(())
     } else {
@@ -151,19 +151,19 @@ pub async fn delete(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<()
     }
 }
 
-pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<EndpointView>> {
+pub async fn list(state: &AppState, caller: &Caller) -> AppResult<Vec<EndpointView>> {
     let rows = store::list_endpoints(&state.db, caller.organization_id).await?;
     Ok(rows.into_iter().map(|row| EndpointView::of(row, None)).collect())
 }
 
-fn endpoint_missing(id: Uuid) -> ApiError {
-    ApiError::new(ErrorCode::NotFound, format!("No webhook endpoint with id {id}."))
+fn endpoint_missing(id: Uuid) -> AppError {
+    AppError::new(ErrorCode::NotFound, format!("No webhook endpoint with id {id}."))
 }
 
 /// A new secret; the old one keeps signing (alongside) for `overlap_hours`.
-pub async fn rotate(state: &AppState, caller: &Caller, id: Uuid, overlap_hours: i64) -> ApiResult<EndpointView> {
+pub async fn rotate(state: &AppState, caller: &Caller, id: Uuid, overlap_hours: i64) -> AppResult<EndpointView> {
     if !(0..=168).contains(&overlap_hours) {
-        return Err(ApiError::validation(
+        return Err(AppError::validation(
             "The overlap is out of range.",
             vec![Problem::at("INVALID_VALUE", "$.overlapHours", "overlapHours is between 0 and 168")],
         ));
@@ -179,7 +179,7 @@ pub async fn rotate(state: &AppState, caller: &Caller, id: Uuid, overlap_hours: 
 }
 
 /// Turns an endpoint back on (after a 410, say): its waiting deliveries go out again.
-pub async fn enable(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<EndpointView> {
+pub async fn enable(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<EndpointView> {
     let row = store::set_enabled(&state.db, Some(caller.organization_id), id, true, None, state.now())
         .await?
         .ok_or_else(|| endpoint_missing(id))?;
@@ -232,11 +232,11 @@ pub async fn deliveries(
     filter: Option<&str>,
     limit: i64,
     offset: i64,
-) -> ApiResult<(Vec<DeliveryView>, i64)> {
+) -> AppResult<(Vec<DeliveryView>, i64)> {
     if let Some(wanted) = filter
         && !["pending", "delivered", "dead"].contains(&wanted)
     {
-        return Err(ApiError::invalid_request("state is pending, delivered or dead.").with_errors(vec![Problem::at(
+        return Err(AppError::invalid_request("state is pending, delivered or dead.").with_errors(vec![Problem::at(
             "INVALID_PARAMETER",
             "$.state",
             "state is pending, delivered or dead",
@@ -247,10 +247,10 @@ pub async fn deliveries(
 }
 
 /// Queues one delivery (any state) or every dead one to be sent again now.
-pub async fn replay(state: &AppState, caller: &Caller, id: Option<Uuid>) -> ApiResult<u64> {
+pub async fn replay(state: &AppState, caller: &Caller, id: Option<Uuid>) -> AppResult<u64> {
     let count = store::replay(&state.db, caller.organization_id, id, state.now()).await?;
     if let (Some(id), 0) = (id, count) {
-        return Err(ApiError::new(ErrorCode::NotFound, format!("No webhook delivery with id {id}.")));
+        return Err(AppError::new(ErrorCode::NotFound, format!("No webhook delivery with id {id}.")));
     }
     Ok(count)
 }

@@ -1,27 +1,22 @@
-//! Idempotency keys of place. A request owns a key while `claim` is its own and
-//! `locked_until` is in the future; every write after the first checks the claim, so a request
-//! whose key was taken over (it was too slow, or it died) can no longer change anything.
+//! Idempotency keys (see `app::idempotency` for the protocol). A request owns a key while
+//! `claim` is its own and `locked_until` is in the future; every write after the first checks
+//! the claim, so a request whose key was taken over (it was too slow, or it died) can no longer
+//! change anything.
 
+use crate::domain::idempotency::{Outcome, RecoveryPoint};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
-use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct KeyRow {
     pub fingerprint: Vec<u8>,
-    pub recovery_point: String,
+    pub recovery_point: RecoveryPoint,
     pub locked_until: Option<DateTime<Utc>>,
     pub order_id: Option<Uuid>,
-    pub response_status: Option<i32>,
-    pub response_headers: Option<Json<Value>>,
+    pub outcome: Option<Outcome>,
     pub response_body: Option<Vec<u8>>,
 }
-
-pub const STARTED: &str = "started";
-pub const ORDER_CREATED: &str = "order_created";
-pub const FINISHED: &str = "finished";
 
 /// Inserts the key claimed by `claim`; `false` when it exists already.
 #[allow(clippy::too_many_arguments)]
@@ -55,7 +50,7 @@ pub async fn try_insert(
 
 pub async fn lock(conn: &mut PgConnection, organization_id: Uuid, key: Uuid) -> sqlx::Result<Option<KeyRow>> {
     sqlx::query_as(
-        "SELECT fingerprint, recovery_point, locked_until, order_id, response_status, response_headers, response_body
+        "SELECT fingerprint, recovery_point, locked_until, order_id, outcome, response_body
          FROM idempotency_keys WHERE organization_id = $1 AND key = $2 FOR UPDATE",
     )
     .bind(organization_id)
@@ -86,19 +81,22 @@ pub async fn take_over(
     .map(|_| ())
 }
 
-pub async fn mark_order_created(
+/// Records a step reached, with the resource it made.
+pub async fn record_point(
     conn: &mut PgConnection,
     organization_id: Uuid,
     key: Uuid,
+    point: RecoveryPoint,
     order_id: Uuid,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE idempotency_keys SET recovery_point = 'order_created', order_id = $3, updated_at = $4
+        "UPDATE idempotency_keys SET recovery_point = $3, order_id = $4, updated_at = $5
          WHERE organization_id = $1 AND key = $2",
     )
     .bind(organization_id)
     .bind(key)
+    .bind(point)
     .bind(order_id)
     .bind(now)
     .execute(conn)
@@ -106,32 +104,26 @@ pub async fn mark_order_created(
     .map(|_| ())
 }
 
-/// The final answer to keep for replays. `false` when `claim` no longer owns the key.
-pub struct FinalResponse<'a> {
-    pub status: u16,
-    pub headers: Value,
-    pub body: &'a [u8],
-}
-
+/// Keeps the final answer for replays. `false` when `claim` no longer owns the key.
 pub async fn finish(
     conn: &mut PgConnection,
     organization_id: Uuid,
     key: Uuid,
     claim: Uuid,
-    response: FinalResponse<'_>,
+    outcome: Outcome,
+    body: &[u8],
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE idempotency_keys SET recovery_point = 'finished', claim = NULL, locked_until = NULL,
-             response_status = $4, response_headers = $5, response_body = $6, updated_at = $7
+             outcome = $4, response_body = $5, updated_at = $6
          WHERE organization_id = $1 AND key = $2 AND claim = $3",
     )
     .bind(organization_id)
     .bind(key)
     .bind(claim)
-    .bind(i32::from(response.status))
-    .bind(Json(response.headers))
-    .bind(response.body)
+    .bind(outcome)
+    .bind(body)
     .bind(now)
     .execute(conn)
     .await?;

@@ -51,6 +51,10 @@ pub async fn find_or_create_org(pool: &PgPool, name: &str, kind: &str) -> sqlx::
     sqlx::query_as("SELECT id, name, kind FROM organizations WHERE name = $1").bind(name).fetch_one(pool).await
 }
 
+pub async fn find_org(pool: &PgPool, id: Uuid) -> sqlx::Result<Organization> {
+    sqlx::query_as("SELECT id, name, kind FROM organizations WHERE id = $1").bind(id).fetch_one(pool).await
+}
+
 pub async fn insert_key(
     pool: &PgPool,
     organization_id: Uuid,

@@ -4,6 +4,25 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+/// How far a keyed request got: recorded so that a retry or the completer carries on (or rolls
+/// back) from there after a crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum RecoveryPoint {
+    Started,
+    /// place: the order and its pending authorisation exist; the payment step is next.
+    OrderCreated,
+    Finished,
+}
+
+/// What a finished keyed request answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeded,
+    Refused,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyProblem {
     Missing,

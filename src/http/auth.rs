@@ -3,10 +3,10 @@
 //! gets 403, a missing or bad key 401.
 
 use super::rate_limit::VerdictSlot;
+use crate::app::error::AppError;
 use crate::app::keys::{self, AuthFailure, Caller, OrgKind};
 use crate::app::sessions::{self, SessionFailure};
 use crate::domain::error_code::ErrorCode;
-use crate::error::ApiError;
 use crate::rate_limit::Budget;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -14,12 +14,11 @@ use axum::http::request::Parts;
 use axum::http::{Method, header};
 use std::net::{IpAddr, SocketAddr};
 
-fn unauthenticated(detail: &str) -> ApiError {
-    ApiError::new(ErrorCode::Unauthenticated, detail)
-        .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"marketfront\"")
+fn unauthenticated(detail: &str) -> AppError {
+    AppError::new(ErrorCode::Unauthenticated, detail)
 }
 
-async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, AppError> {
     if let Some(caller) = parts.extensions.get::<Caller>() {
         return Ok(caller.clone());
     }
@@ -49,10 +48,10 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, Api
 /// Spends from the client address's budget of authentications that may fail (see
 /// `RateLimits::check_lookup`); refuses with 429 once it is spent. The address is worked out
 /// only here, off the path of a key the cache knows.
-fn spend_lookup(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
+fn spend_lookup(state: &AppState, parts: &Parts) -> Result<(), AppError> {
     let Some(client) = client_address(parts, &state.config.trusted_proxies) else { return Ok(()) };
     state.rate_limits.check_lookup(client).map_err(|wait| {
-        ApiError::new(
+        AppError::new(
             ErrorCode::RateLimited,
             "Too many authentications from your address could not be answered; retry later with a valid key.",
         )
@@ -89,7 +88,7 @@ fn bearer_token(value: &str) -> Option<&str> {
 
 /// Takes this request from its organisation's budget (once: the caller is then cached in the
 /// request), and hands the verdict to the `rate_limit::headers` middleware for the response.
-fn spend_budget(parts: &Parts, state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+fn spend_budget(parts: &Parts, state: &AppState, caller: &Caller) -> Result<(), AppError> {
     let read_only = parts.method == Method::GET
         || parts.method == Method::HEAD
         || parts.uri.path() == "/v1/marketplace/orders/validate";
@@ -102,7 +101,7 @@ fn spend_budget(parts: &Parts, state: &AppState, caller: &Caller) -> Result<(), 
         return Ok(());
     }
     let kind = if read_only { "read" } else { "write" };
-    Err(ApiError::new(
+    Err(AppError::new(
         ErrorCode::RateLimited,
         format!("Your organisation has used its {} {kind} requests a minute; retry later.", verdict.limit),
     )
@@ -111,7 +110,7 @@ fn spend_budget(parts: &Parts, state: &AppState, caller: &Caller) -> Result<(), 
 
 /// From the cache when this instance knows the key; otherwise the lookup is paid for from the
 /// client address's budget first.
-async fn api_key(state: &AppState, presented: &str, parts: &Parts) -> Result<Caller, ApiError> {
+async fn api_key(state: &AppState, presented: &str, parts: &Parts) -> Result<Caller, AppError> {
     let hash = keys::hash(presented);
     let answer = match keys::authenticate_cached(&state.cache, &hash, state.now()) {
         Some(answer) => answer,
@@ -130,7 +129,7 @@ async fn api_key(state: &AppState, presented: &str, parts: &Parts) -> Result<Cal
 
 /// Anything that is not an API key is taken for a session JWT. A well-signed session still
 /// needs its organisation to hold a live key: revoking a partner's keys ends its sessions too.
-async fn session(state: &AppState, presented: &str) -> Result<Caller, ApiError> {
+async fn session(state: &AppState, presented: &str) -> Result<Caller, AppError> {
     match sessions::verify(&state.config.jwt_secret, presented, state.now()) {
         Ok((organization_id, user)) => {
             if !keys::session_organization_is_live(&state.db, &state.cache, organization_id, state.now()).await? {
@@ -147,10 +146,10 @@ async fn session(state: &AppState, presented: &str) -> Result<Caller, ApiError> 
     }
 }
 
-async fn require(parts: &mut Parts, state: &AppState, kind: OrgKind) -> Result<Caller, ApiError> {
+async fn require(parts: &mut Parts, state: &AppState, kind: OrgKind) -> Result<Caller, AppError> {
     let caller = authenticate(parts, state).await?;
     if caller.kind != kind {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             ErrorCode::Forbidden,
             format!(
                 "This endpoint is for {} partners; your key belongs to a {} partner.",
@@ -169,7 +168,7 @@ pub struct Commerce(pub Caller);
 pub struct Distribution(pub Caller);
 
 impl FromRequestParts<AppState> for Commerce {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         require(parts, state, OrgKind::Commerce).await.map(Commerce)
@@ -177,7 +176,7 @@ impl FromRequestParts<AppState> for Commerce {
 }
 
 impl FromRequestParts<AppState> for Distribution {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         require(parts, state, OrgKind::Distribution).await.map(Distribution)
@@ -189,12 +188,12 @@ impl FromRequestParts<AppState> for Distribution {
 pub struct Partner(pub Caller);
 
 impl FromRequestParts<AppState> for Partner {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let caller = authenticate(parts, state).await?;
         if caller.session.is_some() {
-            return Err(ApiError::new(ErrorCode::Forbidden, "Use the partner's API key here, not a session."));
+            return Err(AppError::new(ErrorCode::Forbidden, "Use the partner's API key here, not a session."));
         }
         Ok(Partner(caller))
     }

@@ -4,11 +4,11 @@ use super::auth::Commerce;
 use super::extract::{JsonBody, QueryParams, parse_id};
 use super::pagination::Page;
 use super::views::{CatalogSetView, IngestionView, StatusResponse, StorePage, StoreView};
+use crate::app::error::AppResult;
 use crate::app::{catalog, ingest, stores};
 use crate::domain::catalog::CatalogSet;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::store::{StatusUpdate, StoreDetails};
-use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{StatusCode, header};
@@ -33,7 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/commerce/catalogset-ingestions/{ingestion_id}", get(get_ingestion))
 }
 
-fn store_id(raw: &str) -> ApiResult<uuid::Uuid> {
+fn store_id(raw: &str) -> AppResult<uuid::Uuid> {
     parse_id(raw, ErrorCode::StoreNotFound, "store")
 }
 
@@ -47,7 +47,7 @@ async fn list_stores(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     QueryParams(query): QueryParams<ListQuery>,
-) -> ApiResult<Json<StorePage>> {
+) -> AppResult<Json<StorePage>> {
     let page = Page::check(query.limit, query.offset)?;
     let (rows, total) =
         crate::db::stores::list_owned(&state.db, caller.organization_id, page.limit, page.offset).await?;
@@ -63,7 +63,7 @@ async fn get_store(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
-) -> ApiResult<Json<StoreView>> {
+) -> AppResult<Json<StoreView>> {
     let row = stores::get_owned(&state, caller.organization_id, store_id(&raw)?).await?;
     Ok(Json(StoreView::of(row, state.now(), None)))
 }
@@ -74,7 +74,7 @@ async fn upsert_store(
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
     JsonBody(details): JsonBody<StoreDetails>,
-) -> ApiResult<Response> {
+) -> AppResult<Response> {
     let id = store_id(&raw)?;
     let (row, created) = stores::upsert(&state, caller.organization_id, id, details).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
@@ -86,7 +86,7 @@ async fn get_status(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
-) -> ApiResult<Json<StatusResponse>> {
+) -> AppResult<Json<StatusResponse>> {
     let row = stores::get_owned(&state, caller.organization_id, store_id(&raw)?).await?;
     Ok(Json(StatusResponse::of(&row, state.now())))
 }
@@ -96,7 +96,7 @@ async fn update_status(
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
     JsonBody(update): JsonBody<StatusUpdate>,
-) -> ApiResult<Json<StatusResponse>> {
+) -> AppResult<Json<StatusResponse>> {
     let row = stores::update_status(&state, caller.organization_id, store_id(&raw)?, &update).await?;
     Ok(Json(StatusResponse::of(&row, state.now())))
 }
@@ -106,7 +106,7 @@ async fn push_catalog_set(
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
     JsonBody(set): JsonBody<CatalogSet>,
-) -> ApiResult<Response> {
+) -> AppResult<Response> {
     let (row, created) = catalog::push_for_api(&state, caller.organization_id, store_id(&raw)?, set).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(CatalogSetView::from(row))).into_response())
@@ -116,7 +116,7 @@ async fn get_catalog_set(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
-) -> ApiResult<Json<CatalogSetView>> {
+) -> AppResult<Json<CatalogSetView>> {
     let row = catalog::get_for_owned_store(&state, caller.organization_id, store_id(&raw)?).await?;
     Ok(Json(row.into()))
 }
@@ -139,7 +139,7 @@ async fn notify_catalog_set(
     Commerce(caller): Commerce,
     QueryParams(query): QueryParams<NotificationQuery>,
     JsonBody(body): JsonBody<Notification>,
-) -> ApiResult<Response> {
+) -> AppResult<Response> {
     let row =
         ingest::request_pull(&state, caller.organization_id, store_id(&query.store_id)?, &body.callback_url).await?;
     let location = format!("/v1/commerce/catalogset-ingestions/{}", row.id);
@@ -150,7 +150,7 @@ async fn get_ingestion(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
-) -> ApiResult<Json<IngestionView>> {
+) -> AppResult<Json<IngestionView>> {
     let id = parse_id(&raw, ErrorCode::NotFound, "catalog ingestion")?;
     Ok(Json(ingest::get(&state, caller.organization_id, id).await?.into()))
 }

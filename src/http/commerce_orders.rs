@@ -3,10 +3,10 @@
 
 use super::auth::Commerce;
 use super::extract::{JsonBody, parse_id};
+use crate::app::error::AppResult;
 use crate::app::lifecycle::{self, Actor, StatusUpdate};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::order::OrderView;
-use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::post;
@@ -22,7 +22,7 @@ async fn update_status(
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
     JsonBody(update): JsonBody<StatusUpdate>,
-) -> ApiResult<Json<OrderView>> {
+) -> AppResult<Json<OrderView>> {
     let order_id = parse_id(&raw, ErrorCode::OrderNotFound, "order")?;
     let actor = Actor::Restaurant(caller.organization_id);
     Ok(Json(lifecycle::update_status(&state, actor, order_id, update).await?))

@@ -1,8 +1,9 @@
 //! Per-request context: request id, W3C trace context, the request's log span, and the final
 //! rendering of every error response as problem+json.
 
+use super::problem::{ProblemSeed, code_for_status, problem_body};
+use crate::app::error::AppError;
 use crate::domain::error_code::ErrorCode;
-use crate::error::{ApiError, ProblemSeed, code_for_status, problem_body};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -89,7 +90,7 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let mut response = if request.headers().len() > MAX_HEADERS {
         let detail = format!("A request may carry at most {MAX_HEADERS} header fields.");
-        ApiError::new(ErrorCode::HeadersTooLarge, detail).into_response()
+        AppError::new(ErrorCode::HeadersTooLarge, detail).into_response()
     } else {
         next.run(request).instrument(span.clone()).await
     };

@@ -1,7 +1,7 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
+use crate::app::error::{AppError, AppResult};
 use crate::domain::error_code::ErrorCode;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -14,12 +14,12 @@ pub async fn healthz() -> Json<Value> {
 }
 
 /// The process can do its job: the database answers within a second.
-pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+pub async fn readyz(State(state): State<AppState>) -> AppResult<Json<Value>> {
     match tokio::time::timeout(Duration::from_secs(1), crate::db::ping(&state.db)).await {
         Ok(Ok(())) => Ok(Json(json!({"status": "ready", "database": "ok"}))),
-        Ok(Err(error)) => Err(ApiError::from(error)),
+        Ok(Err(error)) => Err(AppError::from(error)),
         Err(_) => {
-            Err(ApiError::new(ErrorCode::ServiceUnavailable, "The database did not answer in time.")
+            Err(AppError::new(ErrorCode::ServiceUnavailable, "The database did not answer in time.")
                 .with_retry_after(2))
         }
     }

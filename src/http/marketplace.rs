@@ -4,12 +4,12 @@ use super::auth::Distribution;
 use super::extract::{QueryParams, parse_id};
 use super::pagination::Page;
 use super::views::{CatalogSetView, StorePage, StoreView};
+use crate::app::error::{AppError, AppResult};
 use crate::app::{catalog, stores};
 use crate::db::stores::Discovery;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::geo::{round_coordinate, valid_coordinates};
 use crate::domain::problem::Problem;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -41,7 +41,7 @@ struct DiscoveryQuery {
 }
 
 impl DiscoveryQuery {
-    fn check(self) -> Result<Discovery, ApiError> {
+    fn check(self) -> Result<Discovery, AppError> {
         let mut problems = Vec::new();
         let near = match (self.latitude, self.longitude) {
             (Some(lat), Some(lon)) if valid_coordinates(lat, lon) => {
@@ -92,13 +92,13 @@ impl DiscoveryQuery {
         }
         let page = Page::check(self.limit, self.offset);
         if let Err(error) = &page {
-            problems.extend(error.errors.iter().cloned());
+            problems.extend(error.errors().iter().cloned());
         }
         match page {
             Ok(page) if problems.is_empty() => {
                 Ok(Discovery { near, radius_km, delivery, text, limit: page.limit, offset: page.offset })
             }
-            _ => Err(ApiError::invalid_request("Some query parameters are invalid.").with_errors(problems)),
+            _ => Err(AppError::invalid_request("Some query parameters are invalid.").with_errors(problems)),
         }
     }
 }
@@ -107,7 +107,7 @@ async fn discover(
     State(state): State<AppState>,
     _caller: Distribution,
     QueryParams(query): QueryParams<DiscoveryQuery>,
-) -> ApiResult<Json<StorePage>> {
+) -> AppResult<Json<StorePage>> {
     let discovery = query.check()?;
     let (rows, total) = stores::discover(&state, &discovery).await?;
     let now = state.now();
@@ -122,7 +122,7 @@ async fn get_store(
     State(state): State<AppState>,
     _caller: Distribution,
     Path(raw): Path<String>,
-) -> ApiResult<Json<StoreView>> {
+) -> AppResult<Json<StoreView>> {
     let id = parse_id(&raw, ErrorCode::StoreNotFound, "store")?;
     Ok(Json(StoreView::of(stores::get(&state, id).await?, state.now(), None)))
 }
@@ -131,7 +131,7 @@ async fn get_catalog_set(
     State(state): State<AppState>,
     _caller: Distribution,
     Path(raw): Path<String>,
-) -> ApiResult<Json<CatalogSetView>> {
+) -> AppResult<Json<CatalogSetView>> {
     let id = parse_id(&raw, ErrorCode::CatalogsetNotFound, "catalog set")?;
     Ok(Json(catalog::get(&state, id).await?.into()))
 }

@@ -12,15 +12,15 @@ pub mod metrics;
 pub mod onboarding;
 pub mod orders;
 pub mod pagination;
+pub mod problem;
 pub mod rate_limit;
 pub mod server;
 pub mod sessions;
-pub mod strict_json;
 pub mod views;
 pub mod webhooks;
 
+use crate::app::error::AppError;
 use crate::domain::error_code::ErrorCode;
-use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -67,6 +67,6 @@ async fn openapi() -> impl axum::response::IntoResponse {
     ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
-async fn not_found(uri: Uri) -> ApiError {
-    ApiError::new(ErrorCode::NotFound, format!("No resource at {}.", uri.path()))
+async fn not_found(uri: Uri) -> AppError {
+    AppError::new(ErrorCode::NotFound, format!("No resource at {}.", uri.path()))
 }

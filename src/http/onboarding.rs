@@ -3,6 +3,7 @@
 use super::auth::Commerce;
 use super::extract::{JsonBody, QueryParams, parse_id};
 use super::pagination::Page;
+use crate::app::error::{AppError, AppResult};
 use crate::app::onboarding::{self, Registration};
 use crate::app::webhooks::EndpointView;
 use crate::db::onboardings::{OnboardingRow, Transition};
@@ -10,7 +11,6 @@ use crate::domain::error_code::ErrorCode;
 use crate::domain::onboarding::OnboardingStatus;
 use crate::domain::problem::Problem;
 use crate::domain::store::StoreDetails;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -97,7 +97,7 @@ struct ActivationView {
     webhook_endpoint: EndpointView,
 }
 
-fn onboarding_id(raw: &str) -> ApiResult<Uuid> {
+fn onboarding_id(raw: &str) -> AppResult<Uuid> {
     parse_id(raw, ErrorCode::NotFound, "store onboarding")
 }
 
@@ -111,7 +111,7 @@ async fn register(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     JsonBody(body): JsonBody<Registration>,
-) -> ApiResult<Response> {
+) -> AppResult<Response> {
     let (row, created) = onboarding::register(&state, caller.organization_id, body).await?;
     let status = if created { StatusCode::ACCEPTED } else { StatusCode::OK };
     Ok((status, [location(row.id)], Json(OnboardingView::from(row))).into_response())
@@ -128,14 +128,14 @@ async fn list(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     QueryParams(query): QueryParams<ListQuery>,
-) -> ApiResult<Json<OnboardingPage>> {
+) -> AppResult<Json<OnboardingPage>> {
     let page = Page::check(query.limit, query.offset)?;
     let status = match query.status.as_deref() {
         None => None,
         Some(text) => Some(OnboardingStatus::parse(text).ok_or_else(|| {
             let known: Vec<&str> = OnboardingStatus::ALL.iter().map(|s| s.as_str()).collect();
             let message = format!("status must be one of {}", known.join(", "));
-            ApiError::invalid_request(format!("Query parameter status: {message}")).with_errors(vec![Problem::at(
+            AppError::invalid_request(format!("Query parameter status: {message}")).with_errors(vec![Problem::at(
                 "INVALID_PARAMETER",
                 "$.status",
                 message,
@@ -154,7 +154,7 @@ async fn get_one(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
-) -> ApiResult<Json<OnboardingView>> {
+) -> AppResult<Json<OnboardingView>> {
     let row = onboarding::get(&state, caller.organization_id, onboarding_id(&raw)?).await?;
     Ok(Json(row.into()))
 }
@@ -163,7 +163,7 @@ async fn cancel(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
-) -> ApiResult<Json<OnboardingView>> {
+) -> AppResult<Json<OnboardingView>> {
     let row = onboarding::cancel(&state, caller.organization_id, onboarding_id(&raw)?).await?;
     Ok(Json(row.into()))
 }
@@ -173,7 +173,7 @@ async fn refetch(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
-) -> ApiResult<Response> {
+) -> AppResult<Response> {
     let row = onboarding::refetch(&state, caller.organization_id, onboarding_id(&raw)?).await?;
     Ok((StatusCode::ACCEPTED, [location(row.id)], Json(OnboardingView::from(row))).into_response())
 }
@@ -182,7 +182,7 @@ async fn activate(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
-) -> ApiResult<Json<ActivationView>> {
+) -> AppResult<Json<ActivationView>> {
     let activated = onboarding::activate(&state, caller.organization_id, onboarding_id(&raw)?).await?;
     Ok(Json(ActivationView { onboarding: activated.onboarding.into(), webhook_endpoint: activated.webhook_endpoint }))
 }

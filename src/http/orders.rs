@@ -4,12 +4,13 @@ use super::auth::Distribution;
 use super::context::RequestContext;
 use super::extract::{JsonBody, JsonDocument, QueryParams, parse_id};
 use super::pagination::Page;
-use crate::app::place::{self, PlaceCommand, REPLAYED};
+use super::problem::IDEMPOTENT_REPLAYED;
+use crate::app::error::{AppError, AppResult};
+use crate::app::place::{self, PlaceCommand};
 use crate::app::{orders, validate};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::idempotency::{self, KeyProblem};
 use crate::domain::order::{OrderRequest, OrderView, PlaceRequest, ValidatedOrder};
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -32,7 +33,7 @@ async fn validate_order(
     Distribution(caller): Distribution,
     Extension(context): Extension<RequestContext>,
     JsonBody(order): JsonBody<OrderRequest>,
-) -> ApiResult<ValidatedOrder> {
+) -> AppResult<ValidatedOrder> {
     validate::validate(&state, &caller, order, &context.trace_id).await
 }
 
@@ -40,7 +41,7 @@ impl IntoResponse for ValidatedOrder {
     fn into_response(self) -> Response {
         match self.to_json() {
             Ok(body) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response(),
-            Err(error) => ApiError::internal(error).into_response(),
+            Err(error) => AppError::internal(error).into_response(),
         }
     }
 }
@@ -54,29 +55,29 @@ async fn place_order(
     Distribution(caller): Distribution,
     headers: HeaderMap,
     JsonDocument(request, body): JsonDocument<PlaceRequest>,
-) -> ApiResult<Response> {
+) -> AppResult<Response> {
     let key =
         idempotency::parse_key(headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok())).map_err(|problem| {
             match problem {
-                KeyProblem::Missing => ApiError::new(
+                KeyProblem::Missing => AppError::new(
                     ErrorCode::MissingIdempotencyKey,
                     "The Idempotency-Key header is required: a fresh UUID v4 per order, the same on every retry.",
                 ),
                 KeyProblem::Invalid => {
-                    ApiError::new(ErrorCode::InvalidIdempotencyKey, "The Idempotency-Key header must be a UUID v4.")
+                    AppError::new(ErrorCode::InvalidIdempotencyKey, "The Idempotency-Key header must be a UUID v4.")
                 }
             }
         })?;
     let fingerprint = idempotency::fingerprint(&body);
     let placed = place::place(&state, &caller, PlaceCommand { key, fingerprint, request }).await?;
-    let mut response = (placed.status, placed.body).into_response();
+    let mut response = (StatusCode::CREATED, placed.body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Ok(location) = HeaderValue::from_str(&placed.location) {
+    if let Ok(location) = HeaderValue::from_str(&order_location(placed.order_id)) {
         headers.insert(header::LOCATION, location);
     }
     if placed.replayed {
-        headers.insert(REPLAYED, HeaderValue::from_static("true"));
+        headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     }
     if let Ok(ttl) = HeaderValue::from_str(&state.config.idempotency_ttl.as_secs().to_string()) {
         // Seconds the key is kept for replay (the draft's Idempotency-Expires, as a duration).
@@ -85,11 +86,15 @@ async fn place_order(
     Ok(response)
 }
 
+fn order_location(order_id: uuid::Uuid) -> String {
+    format!("/v1/marketplace/orders/{order_id}")
+}
+
 async fn get_order(
     State(state): State<AppState>,
     Distribution(caller): Distribution,
     Path(raw): Path<String>,
-) -> ApiResult<Json<OrderView>> {
+) -> AppResult<Json<OrderView>> {
     let id = parse_id(&raw, ErrorCode::OrderNotFound, "order")?;
     Ok(Json(orders::get(&state, &caller, id).await?))
 }
@@ -112,7 +117,7 @@ async fn list_orders(
     State(state): State<AppState>,
     Distribution(caller): Distribution,
     QueryParams(query): QueryParams<ListQuery>,
-) -> ApiResult<(StatusCode, Json<OrderPage>)> {
+) -> AppResult<(StatusCode, Json<OrderPage>)> {
     let page = Page::check(query.limit, query.offset)?;
     let (orders, total) = orders::list(&state, &caller, page.limit, page.offset).await?;
     Ok((StatusCode::OK, Json(OrderPage { orders, total_count: total, has_more: page.has_more(total) })))

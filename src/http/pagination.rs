@@ -1,7 +1,7 @@
 //! `limit` / `offset` query parameters, shared by every list endpoint.
 
+use crate::app::error::AppError;
 use crate::domain::problem::Problem;
-use crate::error::ApiError;
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
@@ -13,7 +13,7 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn check(limit: Option<i64>, offset: Option<i64>) -> Result<Page, ApiError> {
+    pub fn check(limit: Option<i64>, offset: Option<i64>) -> Result<Page, AppError> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         let offset = offset.unwrap_or(0);
         let mut problems = Vec::new();
@@ -30,7 +30,7 @@ impl Page {
         if problems.is_empty() {
             Ok(Page { limit, offset })
         } else {
-            Err(ApiError::invalid_request("The paging parameters are out of range.").with_errors(problems))
+            Err(AppError::invalid_request("The paging parameters are out of range.").with_errors(problems))
         }
     }
 

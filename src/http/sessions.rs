@@ -2,10 +2,10 @@
 
 use super::auth::Distribution;
 use super::extract::JsonBody;
+use crate::app::error::{AppError, AppResult};
 use crate::app::sessions::{self, DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, SessionUser};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::problem::Problem;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -47,9 +47,9 @@ async fn create(
     State(state): State<AppState>,
     Distribution(caller): Distribution,
     JsonBody(body): JsonBody<CreateSession>,
-) -> ApiResult<(StatusCode, Json<Session>)> {
+) -> AppResult<(StatusCode, Json<Session>)> {
     if caller.session.is_some() {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             ErrorCode::Forbidden,
             "A session cannot create sessions; use the partner's API key.",
         ));
@@ -67,7 +67,7 @@ async fn create(
         ));
     }
     if !problems.is_empty() {
-        return Err(ApiError::validation("The session request has problems.", problems));
+        return Err(AppError::validation("The session request has problems.", problems));
     }
     let user = SessionUser {
         partner_user_id: body.partner_user_id,

@@ -3,9 +3,9 @@
 use super::auth::Partner;
 use super::extract::{JsonBody, QueryParams, parse_id};
 use super::pagination::Page;
+use crate::app::error::AppResult;
 use crate::app::webhooks::{self, DeliveryView, EndpointView, NewEndpoint};
 use crate::domain::error_code::ErrorCode;
-use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -29,11 +29,11 @@ async fn register(
     State(state): State<AppState>,
     Partner(caller): Partner,
     JsonBody(new): JsonBody<NewEndpoint>,
-) -> ApiResult<(StatusCode, Json<EndpointView>)> {
+) -> AppResult<(StatusCode, Json<EndpointView>)> {
     Ok((StatusCode::CREATED, Json(webhooks::register(&state, &caller, new).await?)))
 }
 
-async fn list_endpoints(State(state): State<AppState>, Partner(caller): Partner) -> ApiResult<Json<Value>> {
+async fn list_endpoints(State(state): State<AppState>, Partner(caller): Partner) -> AppResult<Json<Value>> {
     Ok(Json(json!({"endpoints": webhooks::list(&state, &caller).await?})))
 }
 
@@ -41,7 +41,7 @@ async fn delete_endpoint(
     State(state): State<AppState>,
     Partner(caller): Partner,
     Path(raw): Path<String>,
-) -> ApiResult<StatusCode> {
+) -> AppResult<StatusCode> {
     let id = parse_id(&raw, ErrorCode::NotFound, "webhook endpoint")?;
     webhooks::delete(&state, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -60,7 +60,7 @@ async fn rotate(
     Partner(caller): Partner,
     Path(raw): Path<String>,
     JsonBody(rotation): JsonBody<Rotation>,
-) -> ApiResult<Json<EndpointView>> {
+) -> AppResult<Json<EndpointView>> {
     let id = parse_id(&raw, ErrorCode::NotFound, "webhook endpoint")?;
     Ok(Json(webhooks::rotate(&state, &caller, id, rotation.overlap_hours.unwrap_or(24)).await?))
 }
@@ -69,7 +69,7 @@ async fn enable(
     State(state): State<AppState>,
     Partner(caller): Partner,
     Path(raw): Path<String>,
-) -> ApiResult<Json<EndpointView>> {
+) -> AppResult<Json<EndpointView>> {
     let id = parse_id(&raw, ErrorCode::NotFound, "webhook endpoint")?;
     Ok(Json(webhooks::enable(&state, &caller, id).await?))
 }
@@ -93,7 +93,7 @@ async fn list_deliveries(
     State(state): State<AppState>,
     Partner(caller): Partner,
     QueryParams(query): QueryParams<DeliveryQuery>,
-) -> ApiResult<Json<DeliveryPage>> {
+) -> AppResult<Json<DeliveryPage>> {
     let page = Page::check(query.limit, query.offset)?;
     let (deliveries, total) =
         webhooks::deliveries(&state, &caller, query.state.as_deref(), page.limit, page.offset).await?;
@@ -104,14 +104,14 @@ async fn replay_one(
     State(state): State<AppState>,
     Partner(caller): Partner,
     Path(raw): Path<String>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<Value>)> {
     let id = parse_id(&raw, ErrorCode::NotFound, "webhook delivery")?;
     let count = webhooks::replay(&state, &caller, Some(id)).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"replayed": count}))))
 }
 
 /// Every dead delivery of the organisation, again.
-async fn replay_dead(State(state): State<AppState>, Partner(caller): Partner) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn replay_dead(State(state): State<AppState>, Partner(caller): Partner) -> AppResult<(StatusCode, Json<Value>)> {
     let count = webhooks::replay(&state, &caller, None).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"replayed": count}))))
 }

@@ -1,4 +1,4 @@
-//! Rolls back place requests abandoned mid-way (see `app::place::complete_abandoned`). Any
+//! Rolls back place requests abandoned mid-way (see `app::place::completer::complete_abandoned`). Any
 //! number of instances can run it: each claims its keys with `FOR UPDATE SKIP LOCKED`.
 
 use crate::app::place;
@@ -9,7 +9,7 @@ pub async fn run(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(error) = place::complete_abandoned(&state).await {
+        if let Err(error) = place::completer::complete_abandoned(&state).await {
             tracing::warn!(error = format!("{error:#}"), "place completer: will try again");
         }
     }

@@ -15,32 +15,33 @@
 //!    processor unavailable → the key is released unanswered, and a retry resumes at step 2.
 //!
 //! A request that stops between steps leaves its key claimed until its lease runs out; then a
-//! retry with the same key takes over from the recorded step, or the completer
-//! (`complete_abandoned`) voids the authorisation, fails the order and frees token and key.
+//! retry with the same key takes over from the recorded step (`app::idempotency` keeps the key),
+//! or the completer (`completer::complete_abandoned`) voids the authorisation, fails the order
+//! and frees token and key.
 
+pub mod completer;
+
+use crate::app::error::{AppError, AppResult};
+use crate::app::idempotency::{self, Begun, Claim, KeyedRequest, Stored, Terms};
 use crate::app::keys::Caller;
 use crate::app::orders;
 use crate::app::secrets_at_rest;
 use crate::app::validate::token_hash;
 use crate::cache::{load_menu, load_store};
-use crate::db::idempotency::{self as keys, FinalResponse, KeyRow};
 use crate::db::orders::{self as order_store, NewEvent, NewOrder, OrderRow};
 use crate::db::tokens;
 use crate::domain::error_code::ErrorCode;
+use crate::domain::idempotency::{RecoveryPoint, scoped_key};
 use crate::domain::order::{
     Customer, FulfillmentType, HistoryEntry, OrderRequest, OrderView, PaymentMethod, PlaceRequest,
 };
 use crate::domain::placement;
 use crate::domain::problem::Problem;
-use crate::domain::{idempotency, limits, rules};
-use crate::error::{ApiError, ApiResult};
+use crate::domain::{limits, rules};
 use crate::metrics as names;
 use crate::payments::{Authorization, AuthorizationRequest, processor_key};
 use crate::state::AppState;
-use axum::http::{HeaderName, StatusCode};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -51,167 +52,76 @@ pub struct PlaceCommand {
     pub request: PlaceRequest,
 }
 
-/// A successful answer: fresh, or replayed from the key.
+/// A placed order: its id and the answer's document (the order as JSON, byte for byte what was
+/// stored for replay), fresh or replayed from the key.
 pub struct Placed {
-    pub status: StatusCode,
+    pub order_id: Uuid,
     pub body: Vec<u8>,
-    pub location: String,
     pub replayed: bool,
 }
 
-pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
-
 /// Who made a change the server made itself, in an order's history.
 pub const MARKETFRONT: &str = "marketfront";
-
-/// A refusal as kept on the key, re-rendered on replay (with the replay's own request id).
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StoredProblem {
-    error_code: String,
-    detail: String,
-    errors: Vec<Problem>,
-    members: Map<String, Value>,
-}
 
 fn as_chrono(duration: std::time::Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::seconds(30))
 }
 
-fn in_use() -> ApiError {
-    conflict(ErrorCode::IdempotencyKeyInUse);
-    ApiError::new(
-        ErrorCode::IdempotencyKeyInUse,
-        "A request with this Idempotency-Key is still being processed; retry shortly for its answer.",
-    )
-    .with_retry_after(1)
+/// How long a place request owns its key, and how long its answer is kept.
+pub fn key_terms(state: &AppState) -> Terms {
+    Terms { lease: as_chrono(state.config.place_lease), keep_for: as_chrono(state.config.idempotency_ttl) }
 }
 
-pub async fn place(state: &AppState, caller: &Caller, mut command: PlaceCommand) -> ApiResult<Placed> {
-    command.key = idempotency::scoped_key(command.key, caller.session.as_ref().map(|s| s.partner_user_id.as_str()));
+pub async fn place(state: &AppState, caller: &Caller, command: PlaceCommand) -> AppResult<Placed> {
     let beyond = limits::check_place(&command.request);
     if !beyond.is_empty() {
-        return Err(ApiError::invalid_request("The order is beyond what one request may hold.").with_errors(beyond));
+        return Err(AppError::invalid_request("The order is beyond what one request may hold.").with_errors(beyond));
     }
     let now = state.now();
-    let organization = caller.organization_id;
-    let claim = Uuid::new_v4();
-    let lease_end = now + as_chrono(state.config.place_lease);
+    let keyed = KeyedRequest {
+        organization: caller.organization_id,
+        key: scoped_key(command.key, caller.session.as_ref().map(|s| s.partner_user_id.as_str())),
+        fingerprint: command.fingerprint.clone(),
+    };
     let mut tx = state.db.begin().await?;
-    let fresh = keys::try_insert(
-        &mut tx,
-        organization,
-        command.key,
-        &command.fingerprint,
-        claim,
-        now,
-        lease_end,
-        now + as_chrono(state.config.idempotency_ttl),
-    )
-    .await?;
-    if !fresh {
-        // The insert waited for any concurrent first use of the key to commit, so the row is
-        // there (unless it was deleted meanwhile, which only a retry can resolve).
-        let Some(row) = keys::lock(&mut tx, organization, command.key).await? else { return Err(in_use()) };
-        if row.fingerprint != command.fingerprint {
-            return Err(reused(&row, now));
-        }
-        if row.recovery_point == keys::FINISHED {
-            return replay(&row);
-        }
-        if row.locked_until.is_some_and(|until| until > now) {
-            return Err(in_use());
-        }
-        keys::take_over(&mut tx, organization, command.key, claim, now, lease_end).await?;
-        if let (keys::ORDER_CREATED, Some(order_id)) = (row.recovery_point.as_str(), row.order_id) {
+    let claim = match idempotency::begin(&mut tx, &keyed, key_terms(state), now).await? {
+        Begun::Fresh(claim) => claim,
+        Begun::Resume { claim, point: RecoveryPoint::OrderCreated, resource: Some(order_id) } => {
             tx.commit().await?;
             tracing::info!(%order_id, "place: resuming an interrupted request at the payment step");
-            return authorize(state, organization, command.key, claim, order_id).await;
+            return authorize(state, claim, order_id).await;
         }
-    }
-    match create_order(state, caller, &mut tx, &command, now).await? {
+        // A point place does not record, or one without its order: start again.
+        Begun::Resume { claim, .. } => claim,
+        Begun::Replay(Stored::Succeeded { resource: Some(order_id), body }) => {
+            return Ok(Placed { order_id, body, replayed: true });
+        }
+        Begun::Replay(Stored::Succeeded { resource: None, .. }) => {
+            return Err(AppError::internal(anyhow::anyhow!("a placed key without its order")));
+        }
+        Begun::Replay(Stored::Refused(refusal)) => return Err(refusal.into()),
+        Begun::Reused { succeeded_with: Some(order_id) } => {
+            idempotency::count_conflict(ErrorCode::OrderAlreadyPlaced);
+            return Err(AppError::new(
+                ErrorCode::OrderAlreadyPlaced,
+                "An order has already been placed for this Idempotency-Key with a different body.",
+            )
+            .with_member("orderId", order_id.to_string()));
+        }
+        Begun::Reused { succeeded_with: None } => return Err(idempotency::reused()),
+    };
+    match create_order(state, caller, &mut tx, &keyed, &command.request, now).await? {
         Ok(order_id) => {
-            keys::mark_order_created(&mut tx, organization, command.key, order_id, now).await?;
+            idempotency::record_point(&mut tx, &claim, RecoveryPoint::OrderCreated, order_id, now).await?;
             tx.commit().await?;
-            authorize(state, organization, command.key, claim, order_id).await
+            authorize(state, claim, order_id).await
         }
         Err(refusal) => {
-            store_refusal(&mut tx, organization, command.key, claim, &refusal, now).await?;
+            idempotency::finish_refused(&mut tx, &claim, &refusal, now).await?;
             tx.commit().await?;
             Err(refusal)
         }
     }
-}
-
-fn conflict(code: ErrorCode) {
-    metrics::counter!(names::IDEMPOTENCY_CONFLICTS, "code" => code.as_str()).increment(1);
-}
-
-/// Same key, different body.
-fn reused(row: &KeyRow, now: DateTime<Utc>) -> ApiError {
-    let error = match (row.response_status, row.order_id) {
-        (Some(201), Some(order_id)) => ApiError::new(
-            ErrorCode::OrderAlreadyPlaced,
-            "An order has already been placed for this Idempotency-Key with a different body.",
-        )
-        .with_member("orderId", order_id.to_string()),
-        (None, _) if row.locked_until.is_some_and(|until| until > now) => in_use(),
-        _ => ApiError::new(
-            ErrorCode::IdempotencyKeyReused,
-            "This Idempotency-Key was used with a different request body; use a new key for a new request.",
-        ),
-    };
-    if error.code != ErrorCode::IdempotencyKeyInUse {
-        conflict(error.code);
-    }
-    error
-}
-
-fn replay(row: &KeyRow) -> ApiResult<Placed> {
-    metrics::counter!(names::IDEMPOTENT_REPLAYS).increment(1);
-    let body = row.response_body.clone().unwrap_or_default();
-    match row.response_status {
-        Some(201) => {
-            let location = row
-                .response_headers
-                .as_ref()
-                .and_then(|h| h.0.get("location"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            Ok(Placed { status: StatusCode::CREATED, body, location, replayed: true })
-        }
-        _ => {
-            let stored: StoredProblem = serde_json::from_slice(&body).map_err(ApiError::internal)?;
-            let code = ErrorCode::ALL
-                .iter()
-                .copied()
-                .find(|c| c.as_str() == stored.error_code)
-                .unwrap_or(ErrorCode::InternalError);
-            let mut error = ApiError::new(code, stored.detail).with_errors(stored.errors).with_header(REPLAYED, "true");
-            error.members = stored.members;
-            Err(error)
-        }
-    }
-}
-
-async fn store_refusal(
-    conn: &mut PgConnection,
-    organization: Uuid,
-    key: Uuid,
-    claim: Uuid,
-    refusal: &ApiError,
-    now: DateTime<Utc>,
-) -> ApiResult<bool> {
-    let stored = StoredProblem {
-        error_code: refusal.code.as_str().to_string(),
-        detail: refusal.detail.clone(),
-        errors: refusal.errors.clone(),
-        members: refusal.members.clone(),
-    };
-    let body = serde_json::to_vec(&stored).map_err(ApiError::internal)?;
-    let response = FinalResponse { status: refusal.code.http_status(), headers: json!({}), body: &body };
-    Ok(keys::finish(conn, organization, key, claim, response, now).await?)
 }
 
 /// Step 1: every check, then the order. `Ok(Err(_))` is a final refusal to store on the key;
@@ -220,12 +130,12 @@ async fn create_order(
     state: &AppState,
     caller: &Caller,
     tx: &mut PgConnection,
-    command: &PlaceCommand,
+    keyed: &KeyedRequest,
+    request: &PlaceRequest,
     now: DateTime<Utc>,
-) -> ApiResult<Result<Uuid, ApiError>> {
-    let request = &command.request;
+) -> AppResult<Result<Uuid, AppError>> {
     let Some(token) = request.validated_order_token.as_deref().filter(|t| !t.is_empty()) else {
-        return Ok(Err(ApiError::new(ErrorCode::TokenInvalid, "validatedOrderToken is required: validate first.")
+        return Ok(Err(AppError::new(ErrorCode::TokenInvalid, "validatedOrderToken is required: validate first.")
             .with_errors(vec![Problem::at(
                 "TOKEN_INVALID",
                 "$.validatedOrderToken",
@@ -233,7 +143,7 @@ async fn create_order(
             )])));
     };
     let hash = token_hash(token);
-    let unknown = || ApiError::new(ErrorCode::TokenInvalid, "The validatedOrderToken is not recognised.");
+    let unknown = || AppError::new(ErrorCode::TokenInvalid, "The validatedOrderToken is not recognised.");
     let Some(stored) = tokens::lock(tx, &hash).await? else { return Ok(Err(unknown())) };
     let session_user = caller.session.as_ref().map(|s| s.partner_user_id.as_str());
     let other_user = session_user.is_some_and(|user| stored.partner_user_id.as_deref() != Some(user));
@@ -241,14 +151,14 @@ async fn create_order(
         return Ok(Err(unknown()));
     }
     if let Some(order_id) = stored.order_id {
-        return Ok(Err(ApiError::new(
+        return Ok(Err(AppError::new(
             ErrorCode::OrderAlreadyPlaced,
             "This validatedOrderToken has already been used to place an order.",
         )
         .with_member("orderId", order_id.to_string())));
     }
     if stored.expires_at <= now {
-        return Ok(Err(ApiError::new(
+        return Ok(Err(AppError::new(
             ErrorCode::TokenExpired,
             format!("The validatedOrderToken expired at {}; validate the order again.", stored.expires_at.to_rfc3339()),
         )));
@@ -257,7 +167,7 @@ async fn create_order(
 
     let mismatches = placement::differences_from_token(request, &priced);
     if !mismatches.is_empty() {
-        return Ok(Err(ApiError::new(
+        return Ok(Err(AppError::new(
             ErrorCode::TokenInvalid,
             "The order sent differs from the one the validatedOrderToken was issued for; validate it again.",
         )
@@ -272,25 +182,25 @@ async fn create_order(
     let customer = match placement::customer(request.customer.as_ref(), session_customer.as_ref()) {
         Ok(customer) => customer,
         Err(problems) => {
-            return Ok(Err(ApiError::invalid_request("The customer is incomplete.").with_errors(problems)));
+            return Ok(Err(AppError::invalid_request("The customer is incomplete.").with_errors(problems)));
         }
     };
     let method = match placement::payment_method(request.payment.as_ref()) {
         Ok(method) => method,
         Err(problems) => {
             return Ok(Err(
-                ApiError::new(ErrorCode::PaymentMethodInvalid, "The payment method is invalid.").with_errors(problems)
+                AppError::new(ErrorCode::PaymentMethodInvalid, "The payment method is invalid.").with_errors(problems)
             ));
         }
     };
     if matches!(method, PaymentMethod::SavedCard { .. }) && caller.session.is_none() {
-        return Ok(Err(ApiError::new(
+        return Ok(Err(AppError::new(
             ErrorCode::SessionUserRequired,
             "savedCard payments need a session JWT for the card's user, not an API key.",
         )));
     }
     let Some(shown_total) = request.amounts.as_ref().and_then(|a| a.total) else {
-        return Ok(Err(ApiError::invalid_request("amounts.total, the total shown to the customer, is required.")
+        return Ok(Err(AppError::invalid_request("amounts.total, the total shown to the customer, is required.")
             .with_errors(vec![Problem::at("INVALID_FIELD", "$.amounts.total", "amounts.total is required")])));
     };
 
@@ -298,10 +208,10 @@ async fn create_order(
     // transaction's connection (a second connection per request could starve the pool while
     // same-key requests queue on the key's lock).
     let Some(store) = load_store(&mut *tx, stored.store_id).await? else {
-        return Ok(Err(ApiError::new(ErrorCode::StoreNotFound, "The store of this order no longer exists.")));
+        return Ok(Err(AppError::new(ErrorCode::StoreNotFound, "The store of this order no longer exists.")));
     };
     let Some(menu) = load_menu(&mut *tx, stored.catalog_set_id).await? else {
-        return Ok(Err(ApiError::new(
+        return Ok(Err(AppError::new(
             ErrorCode::CatalogsetNotFound,
             "The store's menu has been replaced since validation; validate the order again.",
         )));
@@ -320,13 +230,13 @@ async fn create_order(
         Some(amounts) if evaluation.problems.is_empty() => amounts,
         _ => {
             let code = placement::refusal_code(&evaluation.problems);
-            return Ok(Err(ApiError::new(code, "The order can no longer be placed as it is; see errors.")
+            return Ok(Err(AppError::new(code, "The order can no longer be placed as it is; see errors.")
                 .with_errors(evaluation.problems)));
         }
     };
     if amounts.total != shown_total {
-        let amounts_json = serde_json::to_value(&amounts).map_err(ApiError::internal)?;
-        return Ok(Err(ApiError::new(
+        let amounts_json = serde_json::to_value(&amounts).map_err(AppError::internal)?;
+        return Ok(Err(AppError::new(
             ErrorCode::OrderTotalDifferent,
             format!(
                 "The total is now {} {}, not {shown_total}: show the customer the new amounts and place again with them.",
@@ -350,7 +260,7 @@ async fn create_order(
         store_organization_id: store.organization_id,
         catalog_set_id: stored.catalog_set_id,
         token_hash: hash.clone(),
-        idempotency_key: command.key,
+        idempotency_key: keyed.key,
         fulfillment_type: match priced.fulfillment_type {
             FulfillmentType::Pickup => "Pickup".into(),
             FulfillmentType::DeliveryByMerchant => "DeliveryByMerchant".into(),
@@ -370,29 +280,27 @@ async fn create_order(
 }
 
 /// Steps 2 and 3: authorise, then record the outcome if the key is still ours.
-async fn authorize(state: &AppState, organization: Uuid, key: Uuid, claim: Uuid, order_id: Uuid) -> ApiResult<Placed> {
+async fn authorize(state: &AppState, claim: Claim, order_id: Uuid) -> AppResult<Placed> {
     let order = order_store::get(&state.db, order_id)
         .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {order_id} vanished mid-place")))?;
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("order {order_id} vanished mid-place")))?;
     let request = AuthorizationRequest {
         idempotency_key: order.processor_key.clone(),
         amount: order.total,
         currency: order.currency.clone(),
         method: secrets_at_rest::open_method(&state.secrets, &order.payment_method.0)
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("order {order_id}'s card token: {e}")))?,
+            .map_err(|e| AppError::internal(anyhow::anyhow!("order {order_id}'s card token: {e}")))?,
     };
     let outcome = tokio::time::timeout(state.config.payment_timeout, state.payments.authorize(&request)).await;
     let now = state.now();
     match outcome {
-        Ok(Ok(Authorization::Approved { reference })) => {
-            finish_placed(state, organization, key, claim, order, &reference, now).await
-        }
+        Ok(Ok(Authorization::Approved { reference })) => finish_placed(state, &claim, order, &reference, now).await,
         Ok(Ok(Authorization::Declined { reason })) => {
             metrics::counter!(names::PAYMENTS, "outcome" => "declined").increment(1);
-            let refusal = ApiError::new(ErrorCode::PaymentDeclined, format!("The payment was declined: {reason}."));
+            let refusal = AppError::new(ErrorCode::PaymentDeclined, format!("The payment was declined: {reason}."));
             let mut tx = state.db.begin().await?;
-            if !store_refusal(&mut tx, organization, key, claim, &refusal, now).await? {
-                return Err(in_use());
+            if !idempotency::finish_refused(&mut tx, &claim, &refusal, now).await? {
+                return Err(idempotency::in_use());
             }
             order_store::mark_failed(&mut tx, order_id, "declined", &reason, now).await?;
             tokens::release(&mut tx, order_id).await?;
@@ -407,9 +315,9 @@ async fn authorize(state: &AppState, organization: Uuid, key: Uuid, claim: Uuid,
             metrics::counter!(names::PAYMENTS, "outcome" => "failed").increment(1);
             tracing::warn!(%order_id, cause, "place: payment not authorised; the key is released for a retry");
             let mut tx = state.db.begin().await?;
-            keys::release(&mut tx, organization, key, claim, now).await?;
+            idempotency::release(&mut tx, &claim, now).await?;
             tx.commit().await?;
-            Err(ApiError::new(
+            Err(AppError::new(
                 ErrorCode::PaymentFailed,
                 "The payment processor could not be reached; retry with the same Idempotency-Key.",
             )
@@ -420,13 +328,11 @@ async fn authorize(state: &AppState, organization: Uuid, key: Uuid, claim: Uuid,
 
 async fn finish_placed(
     state: &AppState,
-    organization: Uuid,
-    key: Uuid,
-    claim: Uuid,
+    claim: &Claim,
     order: OrderRow,
     reference: &str,
     now: DateTime<Utc>,
-) -> ApiResult<Placed> {
+) -> AppResult<Placed> {
     let placed =
         OrderRow { placement: "placed".into(), placed_at: Some(now), payment_state: "authorized".into(), ..order };
     let first = HistoryEntry {
@@ -439,13 +345,11 @@ async fn finish_placed(
         note: Some("placed".into()),
     };
     let view = orders::view(&placed, vec![first.clone()]);
-    let body = serde_json::to_vec(&view).map_err(ApiError::internal)?;
-    let location = format!("/v1/marketplace/orders/{}", placed.id);
+    let body = serde_json::to_vec(&view).map_err(AppError::internal)?;
     let mut tx = state.db.begin().await?;
-    let response = FinalResponse { status: 201, headers: json!({"location": location}), body: &body };
-    if !keys::finish(&mut tx, organization, key, claim, response, now).await? {
+    if !idempotency::finish_succeeded(&mut tx, claim, &body, now).await? {
         // Someone else carries this key now; it will answer with the same authorisation.
-        return Err(in_use());
+        return Err(idempotency::in_use());
     }
     order_store::mark_placed(&mut tx, placed.id, reference, now).await?;
     order_store::insert_history(&mut tx, placed.id, &first).await?;
@@ -455,7 +359,7 @@ async fn finish_placed(
     tx.commit().await?;
     metrics::counter!(names::PAYMENTS, "outcome" => "approved").increment(1);
     metrics::counter!(names::ORDERS_PLACED).increment(1);
-    Ok(Placed { status: StatusCode::CREATED, body, location, replayed: false })
+    Ok(Placed { order_id: placed.id, body, replayed: false })
 }
 
 /// The partner that placed the order is told it exists; the restaurant gets it to fulfil.
@@ -464,33 +368,4 @@ fn placement_events(order: &OrderRow, view: &OrderView, now: DateTime<Utc>) -> V
         orders::event(view, order.organization_id, "order_create", now),
         orders::event(view, order.store_organization_id, "order_new", now),
     ]
-}
-
-/// The completer's pass: rolls back place requests abandoned mid-way (their lease ran out, or
-/// they were released after a processor failure and nobody retried): the authorisation is
-/// voided (sticky, so a late one cannot succeed), the order fails, and token and key are freed
-/// so a retry with the same key starts afresh. Returns how many were rolled back.
-pub async fn complete_abandoned(state: &AppState) -> anyhow::Result<usize> {
-    let now = state.now();
-    let lease = as_chrono(state.config.place_lease);
-    let claim = Uuid::new_v4();
-    let abandoned = keys::claim_abandoned(&state.db, now, now - lease, claim, now + lease, 20).await?;
-    let count = abandoned.len();
-    for (organization, key, order_id) in abandoned {
-        if let Some(order_id) = order_id {
-            let order = order_store::get(&state.db, order_id).await?;
-            if let Some(order) = order {
-                state.payments.void(&order.processor_key).await?;
-            }
-        }
-        let mut tx = state.db.begin().await?;
-        if let Some(order_id) = order_id {
-            order_store::mark_failed(&mut tx, order_id, "voided", "abandoned mid-place; rolled back", now).await?;
-            tokens::release(&mut tx, order_id).await?;
-        }
-        keys::delete(&mut tx, organization, key, claim).await?;
-        tx.commit().await?;
-        tracing::warn!(%key, ?order_id, "place: abandoned request rolled back");
-    }
-    Ok(count)
 }
