@@ -165,8 +165,7 @@ impl CatalogCache {
 /// A store as it is in Postgres now, bypassing the cache (place re-checks against this).
 pub async fn load_store<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<StoreSnapshot>> {
     let Some(row) = db::stores::get(executor, id).await? else { return Ok(None) };
-    let pause = row.pause_state();
-    Ok(Some(StoreSnapshot::new(row.id, row.organization_id, row.details.0, pause, row.catalog_set_id, row.version)))
+    Ok(Some(StoreSnapshot::new(row.id, row.organization_id, row.details, row.pause, row.catalog_set_id, row.version)))
 }
 
 /// A menu as it is in Postgres now, bypassing the cache.
@@ -175,5 +174,5 @@ pub async fn load_menu<'e>(
     catalog_set_id: Uuid,
 ) -> sqlx::Result<Option<MenuSnapshot>> {
     let Some(row) = db::catalogs::get(executor, catalog_set_id).await? else { return Ok(None) };
-    Ok(Some(MenuSnapshot::new(row.store_id, row.document.0, row.version)))
+    Ok(Some(MenuSnapshot::new(row.store_id, row.document, row.version)))
 }

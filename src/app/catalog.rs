@@ -1,8 +1,9 @@
 //! Catalog sets: validate a whole set, then swap it in atomically.
 
 use crate::app::error::{AppError, AppResult};
-use crate::db::catalogs::{self as catalog_db, CatalogSetRow, Replaced};
+use crate::db::catalogs::{self as catalog_db, Replaced};
 use crate::db::{ingestions, stores};
+use crate::domain::catalog::StoredCatalogSet;
 use crate::domain::catalog::{self, CatalogSet};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::problem::Problem;
@@ -10,7 +11,7 @@ use crate::state::AppState;
 use uuid::Uuid;
 
 pub enum PushOutcome {
-    Live { row: Box<CatalogSetRow>, created: bool },
+    Live { row: Box<StoredCatalogSet>, created: bool },
     Rejected(Vec<Problem>),
     StoreNotFound,
 }
@@ -58,7 +59,7 @@ pub async fn push_for_api(
     organization_id: Uuid,
     store_id: Uuid,
     set: CatalogSet,
-) -> AppResult<(CatalogSetRow, bool)> {
+) -> AppResult<(StoredCatalogSet, bool)> {
     match push(state, organization_id, store_id, set, None).await? {
         PushOutcome::Live { row, created } => Ok((*row, created)),
         PushOutcome::Rejected(problems) => {
@@ -70,13 +71,17 @@ pub async fn push_for_api(
     }
 }
 
-pub async fn get(state: &AppState, id: Uuid) -> AppResult<CatalogSetRow> {
+pub async fn get(state: &AppState, id: Uuid) -> AppResult<StoredCatalogSet> {
     catalog_db::get(&state.db, id)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::CatalogsetNotFound, format!("No catalog set with id {id}.")))
 }
 
-pub async fn get_for_owned_store(state: &AppState, organization_id: Uuid, store_id: Uuid) -> AppResult<CatalogSetRow> {
+pub async fn get_for_owned_store(
+    state: &AppState,
+    organization_id: Uuid,
+    store_id: Uuid,
+) -> AppResult<StoredCatalogSet> {
     stores::get_owned(&state.db, organization_id, store_id)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::StoreNotFound, format!("No store with id {store_id}.")))?;

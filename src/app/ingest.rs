@@ -9,6 +9,7 @@ use crate::app::error::{AppError, AppResult};
 use crate::db::{ingestions, stores};
 use crate::domain::catalog::CatalogSet;
 use crate::domain::error_code::ErrorCode;
+use crate::domain::ingestion::Ingestion;
 use crate::domain::problem::Problem;
 use crate::input::parse_json;
 use crate::outbound::{self, FetchError, Limits};
@@ -20,7 +21,7 @@ pub async fn request_pull(
     organization_id: Uuid,
     store_id: Uuid,
     callback_url: &str,
-) -> AppResult<ingestions::IngestionRow> {
+) -> AppResult<Ingestion> {
     if let Err(message) = outbound::check_url(callback_url) {
         return Err(AppError::validation(
             "The callback URL cannot be used.",
@@ -35,7 +36,7 @@ pub async fn request_pull(
     Ok(row)
 }
 
-pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<ingestions::IngestionRow> {
+pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<Ingestion> {
     ingestions::get_owned(&state.db, organization_id, id)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("No catalog ingestion with id {id}.")))

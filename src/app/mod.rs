@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod error;
+pub mod health;
 pub mod idempotency;
 pub mod ingest;
 pub mod keys;
@@ -15,3 +16,12 @@ pub mod stores;
 pub mod token_writer;
 pub mod validate;
 pub mod webhooks;
+
+use crate::domain::page::Page;
+
+/// The page asked for, or INVALID_REQUEST listing what is wrong with it.
+pub fn page(limit: Option<i64>, offset: Option<i64>) -> error::AppResult<Page> {
+    Page::check(limit, offset).map_err(|problems| {
+        error::AppError::invalid_request("The paging parameters are out of range.").with_errors(problems)
+    })
+}

@@ -7,10 +7,11 @@ use super::ingest::{self, Fetched};
 use super::keys::OrgKind;
 use super::webhooks::{EndpointView, ensure_room_for_endpoint, events_for, new_secret};
 use crate::app::error::{AppError, AppResult};
-use crate::db::onboardings::{self as store, FetchOutcome, NewOnboarding, OnboardingRow};
+use crate::db::onboardings::{self as store, FetchOutcome, NewOnboarding};
 use crate::db::{catalogs, stores, webhooks};
 use crate::domain::catalog::{self, CatalogSet};
 use crate::domain::error_code::ErrorCode;
+use crate::domain::onboarding::Onboarding;
 use crate::domain::onboarding::{self as rules, Decision, OnboardingStatus, Request};
 use crate::domain::problem::Problem;
 use crate::domain::store::StoreDetails;
@@ -35,18 +36,14 @@ fn not_found(id: Uuid) -> AppError {
     AppError::new(ErrorCode::NotFound, format!("No store onboarding with id {id}."))
 }
 
-fn refused(row: &OnboardingRow, why: String) -> AppError {
+fn refused(row: &Onboarding, why: String) -> AppError {
     AppError::new(ErrorCode::InvalidStatusTransition, format!("Not allowed: {why}."))
-        .with_member("currentStatus", row.status.clone())
+        .with_member("currentStatus", row.status.as_str())
 }
 
 /// Registers an onboarding and starts fetching its catalog; `false` with the onboarding already
 /// open (or active) for the same `partnerStoreId`, which is returned unchanged.
-pub async fn register(
-    state: &AppState,
-    organization_id: Uuid,
-    mut new: Registration,
-) -> AppResult<(OnboardingRow, bool)> {
+pub async fn register(state: &AppState, organization_id: Uuid, mut new: Registration) -> AppResult<(Onboarding, bool)> {
     let mut problems = rules::check_registration(&new.partner_store_id, &new.store);
     let allow_private = state.config.allow_private_urls;
     for (path, url) in [("$.catalogCallbackUrl", &new.catalog_callback_url), ("$.webhookUrl", &new.webhook_url)] {
@@ -76,7 +73,7 @@ pub async fn register(
     Ok((row, created))
 }
 
-pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<OnboardingRow> {
+pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<Onboarding> {
     store::get_owned(&state.db, organization_id, id).await?.ok_or_else(|| not_found(id))
 }
 
@@ -86,20 +83,20 @@ pub async fn list(
     status: Option<OnboardingStatus>,
     limit: i64,
     offset: i64,
-) -> AppResult<(Vec<OnboardingRow>, i64)> {
+) -> AppResult<(Vec<Onboarding>, i64)> {
     Ok(store::list_owned(&state.db, organization_id, status, limit, offset).await?)
 }
 
-async fn locked(conn: &mut PgConnection, organization_id: Uuid, id: Uuid) -> AppResult<OnboardingRow> {
+async fn locked(conn: &mut PgConnection, organization_id: Uuid, id: Uuid) -> AppResult<Onboarding> {
     store::lock_owned(conn, organization_id, id).await?.ok_or_else(|| not_found(id))
 }
 
 /// Fetches the catalog again: after a `catalog_failed` (the partner fixed its file), or before
 /// activating to pick up a newer menu. A no-op while a fetch is already under way.
-pub async fn refetch(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<OnboardingRow> {
+pub async fn refetch(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<Onboarding> {
     let mut tx = state.db.begin().await?;
     let row = locked(&mut tx, organization_id, id).await?;
-    let row = match rules::decide(row.status(), Request::Refetch).map_err(|why| refused(&row, why))? {
+    let row = match rules::decide(row.status, Request::Refetch).map_err(|why| refused(&row, why))? {
         Decision::Unchanged => return Ok(row),
         Decision::MoveTo(_) => store::restart_fetch(&mut tx, id, state.now()).await?,
     };
@@ -109,10 +106,10 @@ pub async fn refetch(state: &AppState, organization_id: Uuid, id: Uuid) -> AppRe
 }
 
 /// Cancels an onboarding that is not active yet; cancelling a cancelled one changes nothing.
-pub async fn cancel(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<OnboardingRow> {
+pub async fn cancel(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<Onboarding> {
     let mut tx = state.db.begin().await?;
     let row = locked(&mut tx, organization_id, id).await?;
-    let row = match rules::decide(row.status(), Request::Cancel).map_err(|why| refused(&row, why))? {
+    let row = match rules::decide(row.status, Request::Cancel).map_err(|why| refused(&row, why))? {
         Decision::Unchanged => return Ok(row),
         Decision::MoveTo(_) => store::cancel(&mut tx, id, state.now()).await?,
     };
@@ -121,7 +118,7 @@ pub async fn cancel(state: &AppState, organization_id: Uuid, id: Uuid) -> AppRes
 }
 
 pub struct Activated {
-    pub onboarding: OnboardingRow,
+    pub onboarding: Onboarding,
     /// The endpoint new orders go to; its secret is shown only when this activation created it.
     pub webhook_endpoint: EndpointView,
 }
@@ -134,10 +131,10 @@ pub async fn activate(state: &AppState, organization_id: Uuid, id: Uuid) -> AppR
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let row = locked(&mut tx, organization_id, id).await?;
-    rules::decide(row.status(), Request::Activate).map_err(|why| refused(&row, why))?;
+    rules::decide(row.status, Request::Activate).map_err(|why| refused(&row, why))?;
     let set = store::catalog(&mut tx, id).await?.expect("an onboarding ready to activate holds its checked catalog");
     let store_id = Uuid::now_v7();
-    stores::upsert_in(&mut tx, organization_id, store_id, &row.details.0, now).await?;
+    stores::upsert_in(&mut tx, organization_id, store_id, &row.details, now).await?;
     if let catalogs::Replaced::IdTaken = catalogs::replace(&mut tx, store_id, &set, now).await? {
         // Another store took the id after the fetch checked it; nothing is kept.
         return Err(AppError::validation(
@@ -209,7 +206,7 @@ pub async fn fetch_one(state: &AppState, claimed: impl FnOnce()) -> anyhow::Resu
             store::finish_fetch(&state.db, &claim, outcome, state.now()).await?
         }
         Fetched::Set(mut set) => {
-            let problems = check_catalog(state, &set, &job.details.0).await?;
+            let problems = check_catalog(state, &set, &job.details).await?;
             let outcome = if problems.is_empty() {
                 set.normalise();
                 FetchOutcome::Ready(&set)

@@ -1,9 +1,11 @@
 //! Store use cases: upsert, pause/resume, discovery.
 
 use crate::app::error::{AppError, AppResult};
-use crate::db::stores::{self as store_db, DiscoveredStore, Discovery, StoreRow};
+use crate::db::stores as store_db;
+use crate::domain::discovery::{Discovery, DiscoveryRequest, Found};
 use crate::domain::error_code::ErrorCode;
-use crate::domain::store::{self, StatusUpdate, StoreDetails};
+use crate::domain::page::Page;
+use crate::domain::store::{self, StatusUpdate, Store, StoreDetails};
 use crate::state::AppState;
 use uuid::Uuid;
 
@@ -16,7 +18,7 @@ pub async fn upsert(
     organization_id: Uuid,
     id: Uuid,
     mut details: StoreDetails,
-) -> AppResult<(StoreRow, bool)> {
+) -> AppResult<(Store, bool)> {
     let problems = store::validate(&details);
     if !problems.is_empty() {
         return Err(AppError::validation("The store description has problems; nothing was saved.", problems));
@@ -28,11 +30,11 @@ pub async fn upsert(
     Ok(saved)
 }
 
-pub async fn get_owned(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<StoreRow> {
+pub async fn get_owned(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<Store> {
     store_db::get_owned(&state.db, organization_id, id).await?.ok_or_else(|| not_found(id))
 }
 
-pub async fn get(state: &AppState, id: Uuid) -> AppResult<StoreRow> {
+pub async fn get(state: &AppState, id: Uuid) -> AppResult<Store> {
     store_db::get(&state.db, id).await?.ok_or_else(|| not_found(id))
 }
 
@@ -41,7 +43,7 @@ pub async fn update_status(
     organization_id: Uuid,
     id: Uuid,
     update: &StatusUpdate,
-) -> AppResult<StoreRow> {
+) -> AppResult<Store> {
     let now = state.now();
     let pause = store::apply_status_update(update, now)
         .map_err(|problems| AppError::validation("The status update has problems.", problems))?;
@@ -50,6 +52,17 @@ pub async fn update_status(
     Ok(saved)
 }
 
-pub async fn discover(state: &AppState, query: &Discovery) -> AppResult<(Vec<DiscoveredStore>, i64)> {
-    Ok(store_db::discover(&state.db, query).await?)
+/// Checks the query (every problem at once), then finds the stores. Returns the checked query
+/// too, for the caller's paging.
+pub async fn discover(state: &AppState, request: DiscoveryRequest) -> AppResult<(Discovery, Vec<Found>, i64)> {
+    let query = request
+        .check()
+        .map_err(|problems| AppError::invalid_request("Some query parameters are invalid.").with_errors(problems))?;
+    let (found, total) = store_db::discover(&state.db, &query).await?;
+    Ok((query, found, total))
+}
+
+/// An organisation's own stores, a page at a time, and how many it has.
+pub async fn list_owned(state: &AppState, organization_id: Uuid, page: Page) -> AppResult<(Vec<Store>, i64)> {
+    Ok(store_db::list_owned(&state.db, organization_id, page.limit, page.offset).await?)
 }

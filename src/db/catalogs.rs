@@ -1,24 +1,14 @@
 //! Catalog sets: the atomic replace and the reads.
 
-use crate::domain::catalog::CatalogSet;
+use crate::domain::catalog::{CatalogSet, StoredCatalogSet};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
-
-#[derive(Debug, Clone, FromRow)]
-pub struct CatalogSetRow {
-    pub id: Uuid,
-    pub store_id: Uuid,
-    pub document: Json<CatalogSet>,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
 
 pub enum Replaced {
     /// The set is live; `true` when its id is new for the store.
-    Done(Box<CatalogSetRow>, bool),
+    Done(Box<StoredCatalogSet>, bool),
     /// The catalogSetId is already another store's.
     IdTaken,
 }
@@ -41,7 +31,7 @@ pub async fn replace(
         .bind(set.catalog_set_id)
         .execute(&mut *conn)
         .await?;
-    let row: CatalogSetRow = sqlx::query_as(
+    let row: StoredCatalogSet = sqlx::query_as(
         "INSERT INTO catalog_sets (id, store_id, document, search_text, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5)
          ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document, search_text = EXCLUDED.search_text,
@@ -64,14 +54,14 @@ pub async fn owner_of<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx
     sqlx::query_scalar("SELECT store_id FROM catalog_sets WHERE id = $1").bind(id).fetch_optional(executor).await
 }
 
-pub async fn get<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<CatalogSetRow>> {
+pub async fn get<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<StoredCatalogSet>> {
     sqlx::query_as("SELECT id, store_id, document, version, created_at, updated_at FROM catalog_sets WHERE id = $1")
         .bind(id)
         .fetch_optional(executor)
         .await
 }
 
-pub async fn get_for_store(pool: &PgPool, store_id: Uuid) -> sqlx::Result<Option<CatalogSetRow>> {
+pub async fn get_for_store(pool: &PgPool, store_id: Uuid) -> sqlx::Result<Option<StoredCatalogSet>> {
     sqlx::query_as(
         "SELECT id, store_id, document, version, created_at, updated_at FROM catalog_sets WHERE store_id = $1",
     )

@@ -1,27 +1,11 @@
 //! Catalog pulls as durable jobs.
 
+use crate::domain::ingestion::Ingestion;
 use crate::domain::problem::Problem;
 use chrono::{DateTime, Utc};
+use sqlx::PgPool;
 use sqlx::types::Json;
-use sqlx::{FromRow, PgPool};
 use uuid::Uuid;
-
-#[derive(Debug, Clone, FromRow)]
-pub struct IngestionRow {
-    pub id: Uuid,
-    pub organization_id: Uuid,
-    pub store_id: Uuid,
-    pub callback_url: String,
-    pub status: String,
-    pub attempts: i32,
-    pub next_attempt_at: DateTime<Utc>,
-    pub last_error: Option<String>,
-    pub errors: Json<Vec<Problem>>,
-    pub catalog_set_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub completed_at: Option<DateTime<Utc>>,
-}
 
 const COLUMNS: &str = "id, organization_id, store_id, callback_url, status, attempts, next_attempt_at, last_error,
     errors, catalog_set_id, created_at, updated_at, completed_at";
@@ -32,7 +16,7 @@ pub async fn create(
     store_id: Uuid,
     url: &str,
     now: DateTime<Utc>,
-) -> sqlx::Result<IngestionRow> {
+) -> sqlx::Result<Ingestion> {
     sqlx::query_as(&format!(
         "INSERT INTO catalog_ingestions (id, organization_id, store_id, callback_url, status, next_attempt_at, created_at, updated_at)
          VALUES ($1, $2, $3, $4, 'pending', $5, $5, $5) RETURNING {COLUMNS}"
@@ -46,7 +30,7 @@ pub async fn create(
     .await
 }
 
-pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<IngestionRow>> {
+pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<Ingestion>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM catalog_ingestions WHERE id = $1 AND organization_id = $2"))
         .bind(id)
         .bind(organization_id)
@@ -62,7 +46,7 @@ pub async fn claim_next(
     now: DateTime<Utc>,
     lease: chrono::Duration,
     per_organization: i64,
-) -> sqlx::Result<Option<IngestionRow>> {
+) -> sqlx::Result<Option<Ingestion>> {
     sqlx::query_as(&format!(
         "UPDATE catalog_ingestions SET status = 'fetching', attempts = attempts + 1, locked_until = $2, updated_at = $1
          WHERE id = (

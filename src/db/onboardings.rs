@@ -2,59 +2,19 @@
 //! status history.
 
 use crate::domain::catalog::CatalogSet;
-use crate::domain::onboarding::OnboardingStatus;
+use crate::domain::onboarding::{Onboarding, OnboardingStatus, Transition};
 use crate::domain::problem::Problem;
 use crate::domain::store::StoreDetails;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+
 use sqlx::types::Json;
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
-
-/// One entry of an onboarding's history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Transition {
-    pub status: String,
-    pub at: DateTime<Utc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-#[derive(Debug, Clone, FromRow)]
-pub struct OnboardingRow {
-    pub id: Uuid,
-    pub organization_id: Uuid,
-    pub partner_store_id: String,
-    pub details: Json<StoreDetails>,
-    pub catalog_callback_url: String,
-    pub webhook_url: String,
-    pub status: String,
-    pub attempts: i32,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    /// Set while a worker holds the fetch.
-    pub locked_until: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
-    pub errors: Json<Vec<Problem>>,
-    /// The checked catalog set's id, once fetched (the set itself is read by `catalog` only).
-    pub catalog_set_id: Option<Uuid>,
-    pub store_id: Option<Uuid>,
-    pub webhook_endpoint_id: Option<Uuid>,
-    pub history: Json<Vec<Transition>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl OnboardingRow {
-    pub fn status(&self) -> OnboardingStatus {
-        OnboardingStatus::parse(&self.status).expect("the status column's CHECK allows only known statuses")
-    }
-}
 
 /// A claimed fetch: the onboarding as claimed, and the claim's id that every outcome must name.
 #[derive(Debug, Clone)]
 pub struct Claimed {
-    pub row: OnboardingRow,
+    pub row: Onboarding,
     pub claim_id: Uuid,
 }
 
@@ -62,7 +22,7 @@ const COLUMNS: &str = "id, organization_id, partner_store_id, details, catalog_c
     attempts, next_attempt_at, locked_until, last_error, errors, catalog_set_id, store_id, webhook_endpoint_id, history, created_at, updated_at";
 
 fn entry(status: OnboardingStatus, at: DateTime<Utc>, detail: Option<&str>) -> Json<Vec<Transition>> {
-    Json(vec![Transition { status: status.as_str().to_string(), at, detail: detail.map(str::to_string) }])
+    Json(vec![Transition { status, at, detail: detail.map(str::to_string) }])
 }
 
 pub struct NewOnboarding<'a> {
@@ -75,13 +35,9 @@ pub struct NewOnboarding<'a> {
 
 /// Registers an onboarding, or returns the one already open (or active) for the same partner
 /// store id; `true` when it is new. The partial unique index settles two registrations racing.
-pub async fn register(
-    pool: &PgPool,
-    new: NewOnboarding<'_>,
-    now: DateTime<Utc>,
-) -> sqlx::Result<(OnboardingRow, bool)> {
+pub async fn register(pool: &PgPool, new: NewOnboarding<'_>, now: DateTime<Utc>) -> sqlx::Result<(Onboarding, bool)> {
     let fetching = OnboardingStatus::FetchingCatalog;
-    let inserted: Option<OnboardingRow> = sqlx::query_as(&format!(
+    let inserted: Option<Onboarding> = sqlx::query_as(&format!(
         "INSERT INTO store_onboardings (id, organization_id, partner_store_id, details, catalog_callback_url, webhook_url,
                                         status, next_attempt_at, history, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $8)
@@ -117,7 +73,7 @@ pub async fn register(
     }
 }
 
-pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<OnboardingRow>> {
+pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<Onboarding>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM store_onboardings WHERE id = $1 AND organization_id = $2"))
         .bind(id)
         .bind(organization_id)
@@ -127,11 +83,7 @@ pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::
 
 /// Locks an owned onboarding for the rest of the transaction: the partner's requests and the
 /// fetch's outcome on one onboarding happen one at a time.
-pub async fn lock_owned(
-    conn: &mut PgConnection,
-    organization_id: Uuid,
-    id: Uuid,
-) -> sqlx::Result<Option<OnboardingRow>> {
+pub async fn lock_owned(conn: &mut PgConnection, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<Onboarding>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM store_onboardings WHERE id = $1 AND organization_id = $2 FOR UPDATE"
     ))
@@ -155,7 +107,7 @@ pub async fn list_owned(
     status: Option<OnboardingStatus>,
     limit: i64,
     offset: i64,
-) -> sqlx::Result<(Vec<OnboardingRow>, i64)> {
+) -> sqlx::Result<(Vec<Onboarding>, i64)> {
     let status = status.map(OnboardingStatus::as_str);
     let rows = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM store_onboardings WHERE organization_id = $1 AND ($2::text IS NULL OR status = $2)
@@ -187,7 +139,7 @@ pub async fn claim_next(
     per_organization: i64,
 ) -> sqlx::Result<Option<Claimed>> {
     let claim_id = Uuid::now_v7();
-    let row: Option<OnboardingRow> = sqlx::query_as(&format!(
+    let row: Option<Onboarding> = sqlx::query_as(&format!(
         "UPDATE store_onboardings SET attempts = attempts + 1, locked_until = $2, claim_id = $3, updated_at = $1
          WHERE id = (
              SELECT o.id FROM store_onboardings o
@@ -279,7 +231,7 @@ pub async fn finish_fetch(
 }
 
 /// Starts a new fetch of a locked onboarding (a refetch): the previous outcome is forgotten.
-pub async fn restart_fetch(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<OnboardingRow> {
+pub async fn restart_fetch(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<Onboarding> {
     let fetching = OnboardingStatus::FetchingCatalog;
     sqlx::query_as(&format!(
         "UPDATE store_onboardings SET status = $2, attempts = 0, next_attempt_at = $3, locked_until = NULL,
@@ -296,7 +248,7 @@ pub async fn restart_fetch(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>
 }
 
 /// Cancels a locked onboarding; a fetch under way finds its claim stale and changes nothing.
-pub async fn cancel(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<OnboardingRow> {
+pub async fn cancel(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<Onboarding> {
     let cancelled = OnboardingStatus::Cancelled;
     sqlx::query_as(&format!(
         "UPDATE store_onboardings SET status = $2, next_attempt_at = NULL, locked_until = NULL, claim_id = NULL,
@@ -318,7 +270,7 @@ pub async fn activate(
     store_id: Uuid,
     webhook_endpoint_id: Uuid,
     now: DateTime<Utc>,
-) -> sqlx::Result<OnboardingRow> {
+) -> sqlx::Result<Onboarding> {
     let active = OnboardingStatus::Active;
     sqlx::query_as(&format!(
         "UPDATE store_onboardings SET status = $2, store_id = $3, webhook_endpoint_id = $4, catalog = NULL,

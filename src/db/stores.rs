@@ -1,31 +1,38 @@
 //! Stores: upsert, reads, pause state and discovery.
 
-use crate::domain::store::{PauseState, StoreDetails, StoreStatus};
+use crate::domain::discovery::{Discovery, Found};
+use crate::domain::order::FulfillmentType;
+use crate::domain::store::{PauseState, Store, StoreDetails, StoreStatus};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, FromRow)]
-pub struct StoreRow {
-    pub id: Uuid,
-    pub organization_id: Uuid,
-    pub details: Json<StoreDetails>,
-    pub status: String,
-    pub pause_reason: Option<String>,
-    pub resume_at: Option<DateTime<Utc>>,
-    pub catalog_set_id: Option<Uuid>,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+struct StoreRow {
+    id: Uuid,
+    organization_id: Uuid,
+    details: Json<StoreDetails>,
+    status: StoreStatus,
+    pause_reason: Option<String>,
+    resume_at: Option<DateTime<Utc>>,
+    catalog_set_id: Option<Uuid>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
-impl StoreRow {
-    pub fn pause_state(&self) -> PauseState {
-        PauseState {
-            status: StoreStatus::parse(&self.status).unwrap_or(StoreStatus::Paused),
-            reason: self.pause_reason.clone(),
-            resume_at: self.resume_at,
+impl From<StoreRow> for Store {
+    fn from(row: StoreRow) -> Self {
+        Store {
+            id: row.id,
+            organization_id: row.organization_id,
+            details: row.details.0,
+            pause: PauseState { status: row.status, reason: row.pause_reason, resume_at: row.resume_at },
+            catalog_set_id: row.catalog_set_id,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
         }
     }
 }
@@ -41,7 +48,7 @@ pub async fn upsert(
     id: Uuid,
     details: &StoreDetails,
     now: DateTime<Utc>,
-) -> sqlx::Result<Option<(StoreRow, bool)>> {
+) -> sqlx::Result<Option<(Store, bool)>> {
     let mut tx = pool.begin().await?;
     let saved = upsert_in(&mut tx, organization_id, id, details, now).await?;
     tx.commit().await?;
@@ -55,7 +62,7 @@ pub async fn upsert_in(
     id: Uuid,
     details: &StoreDetails,
     now: DateTime<Utc>,
-) -> sqlx::Result<Option<(StoreRow, bool)>> {
+) -> sqlx::Result<Option<(Store, bool)>> {
     let created: Option<bool> = sqlx::query_scalar(
         "INSERT INTO stores (id, organization_id, details, latitude, longitude, delivery_allowed, pickup_allowed,
                              delivery_radius_km, search_text, created_at, updated_at)
@@ -85,19 +92,20 @@ pub async fn upsert_in(
     Ok(Some((row, created)))
 }
 
-async fn fetch_in(conn: &mut PgConnection, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<StoreRow>> {
-    sqlx::query_as(&format!(
+async fn fetch_in(conn: &mut PgConnection, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<Store>> {
+    let row: Option<StoreRow> = sqlx::query_as(&format!(
         "SELECT {STORE_COLUMNS} FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id
          WHERE s.id = $1 AND s.organization_id = $2"
     ))
     .bind(id)
     .bind(organization_id)
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(Store::from))
 }
 
 /// A store as its owner sees it; `None` for an unknown id or another organisation's store.
-pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<StoreRow>> {
+pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<Store>> {
     let mut conn = pool.acquire().await?;
     fetch_in(&mut conn, organization_id, id).await
 }
@@ -119,13 +127,14 @@ pub async fn lock_owned(
 }
 
 /// Any store, as a distribution partner sees it.
-pub async fn get<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<StoreRow>> {
-    sqlx::query_as(&format!(
+pub async fn get<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<Store>> {
+    let row: Option<StoreRow> = sqlx::query_as(&format!(
         "SELECT {STORE_COLUMNS} FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id WHERE s.id = $1"
     ))
     .bind(id)
     .fetch_optional(executor)
-    .await
+    .await?;
+    Ok(row.map(Store::from))
 }
 
 pub async fn list_owned(
@@ -133,8 +142,8 @@ pub async fn list_owned(
     organization_id: Uuid,
     limit: i64,
     offset: i64,
-) -> sqlx::Result<(Vec<StoreRow>, i64)> {
-    let rows = sqlx::query_as(&format!(
+) -> sqlx::Result<(Vec<Store>, i64)> {
+    let rows: Vec<StoreRow> = sqlx::query_as(&format!(
         "SELECT {STORE_COLUMNS} FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id
          WHERE s.organization_id = $1 ORDER BY s.id LIMIT $2 OFFSET $3"
     ))
@@ -147,7 +156,7 @@ pub async fn list_owned(
         .bind(organization_id)
         .fetch_one(pool)
         .await?;
-    Ok((rows, total))
+    Ok((rows.into_iter().map(Store::from).collect(), total))
 }
 
 pub async fn set_pause(
@@ -156,7 +165,7 @@ pub async fn set_pause(
     id: Uuid,
     state: &PauseState,
     now: DateTime<Utc>,
-) -> sqlx::Result<Option<StoreRow>> {
+) -> sqlx::Result<Option<Store>> {
     let mut tx = pool.begin().await?;
     let updated = sqlx::query(
         "UPDATE stores SET status = $3, pause_reason = $4, resume_at = $5, version = version + 1, updated_at = $6
@@ -164,7 +173,7 @@ pub async fn set_pause(
     )
     .bind(id)
     .bind(organization_id)
-    .bind(state.status.as_str())
+    .bind(state.status)
     .bind(&state.reason)
     .bind(state.resume_at)
     .bind(now)
@@ -190,29 +199,16 @@ pub async fn resume_due(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> 
     Ok(done.rows_affected())
 }
 
-/// A discovery query, already checked.
-#[derive(Debug, Clone)]
-pub struct Discovery {
-    pub near: Option<(f64, f64)>,
-    pub radius_km: f64,
-    /// `Some(true)` for delivery, `Some(false)` for pickup.
-    pub delivery: Option<bool>,
-    /// Lower-case text to find in names, cuisines and menus.
-    pub text: Option<String>,
-    pub limit: i64,
-    pub offset: i64,
-}
-
 #[derive(Debug, Clone, FromRow)]
-pub struct DiscoveredStore {
+struct DiscoveredRow {
     #[sqlx(flatten)]
-    pub store: StoreRow,
-    pub distance_km: Option<f64>,
+    store: StoreRow,
+    distance_km: Option<f64>,
 }
 
 /// Stores with a live menu matching the query, nearest first then by id (a stable order for
 /// pagination), and how many match in all.
-pub async fn discover(pool: &PgPool, query: &Discovery) -> sqlx::Result<(Vec<DiscoveredStore>, i64)> {
+pub async fn discover(pool: &PgPool, query: &Discovery) -> sqlx::Result<(Vec<Found>, i64)> {
     // Haversine in SQL (the same formula as domain::geo); fine for the thousands of stores one
     // region holds. A PostGIS index would replace it at a larger scale.
     let filtered = format!(
@@ -235,27 +231,29 @@ pub async fn discover(pool: &PgPool, query: &Discovery) -> sqlx::Result<(Vec<Dis
            AND ($5::text IS NULL OR text LIKE '%' || $5 || '%' ESCAPE '\\')"
     );
     let (lat, lon) = query.near.unzip();
+    let delivery = query.fulfillment.map(|kind| kind == FulfillmentType::DeliveryByMerchant);
     let pattern = query.text.as_deref().map(escape_like);
-    let rows: Vec<DiscoveredStore> =
+    let rows: Vec<DiscoveredRow> =
         sqlx::query_as(&format!("{filtered} ORDER BY distance_km NULLS LAST, id LIMIT $6 OFFSET $7"))
             .bind(lat)
             .bind(lon)
             .bind(query.radius_km)
-            .bind(query.delivery)
+            .bind(delivery)
             .bind(&pattern)
-            .bind(query.limit)
-            .bind(query.offset)
+            .bind(query.page.limit)
+            .bind(query.page.offset)
             .fetch_all(pool)
             .await?;
     let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM ({filtered}) matching"))
         .bind(lat)
         .bind(lon)
         .bind(query.radius_km)
-        .bind(query.delivery)
+        .bind(delivery)
         .bind(&pattern)
         .fetch_one(pool)
         .await?;
-    Ok((rows, total))
+    let found = rows.into_iter().map(|row| Found { store: row.store.into(), distance_km: row.distance_km }).collect();
+    Ok((found, total))
 }
 
 fn escape_like(text: &str) -> String {

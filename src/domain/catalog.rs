@@ -9,6 +9,18 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
+/// A catalog set as it is kept: the partner's document and its store.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredCatalogSet {
+    pub id: uuid::Uuid,
+    pub store_id: uuid::Uuid,
+    #[sqlx(json)]
+    pub document: CatalogSet,
+    pub version: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CatalogSet {

@@ -2,14 +2,18 @@
 
 pub mod availability;
 pub mod catalog;
+pub mod discovery;
 pub mod error_code;
 pub mod geo;
+
 pub mod idempotency;
+pub mod ingestion;
 pub mod lifecycle;
 pub mod limits;
 pub mod money;
 pub mod onboarding;
 pub mod order;
+pub mod page;
 pub mod placement;
 pub mod pricing;
 pub mod problem;

@@ -14,8 +14,13 @@
 
 use super::problem::Problem;
 use super::store::{self, StoreDetails};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum OnboardingStatus {
     /// The catalog is being fetched (or waits for a retry after a transient failure).
     FetchingCatalog,
@@ -48,6 +53,44 @@ impl OnboardingStatus {
     pub fn parse(text: &str) -> Option<Self> {
         OnboardingStatus::ALL.into_iter().find(|status| status.as_str() == text)
     }
+}
+
+/// An onboarding as it is kept.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Onboarding {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub partner_store_id: String,
+    #[sqlx(json)]
+    pub details: StoreDetails,
+    pub catalog_callback_url: String,
+    pub webhook_url: String,
+    pub status: OnboardingStatus,
+    pub attempts: i32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Set while a worker holds the fetch.
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    #[sqlx(json)]
+    pub errors: Vec<Problem>,
+    /// The checked catalog set's id, once fetched (the set itself is read by `catalog` only).
+    pub catalog_set_id: Option<Uuid>,
+    pub store_id: Option<Uuid>,
+    pub webhook_endpoint_id: Option<Uuid>,
+    #[sqlx(json)]
+    pub history: Vec<Transition>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One entry of an onboarding's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Transition {
+    pub status: OnboardingStatus,
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// What a partner asks of an existing onboarding.

@@ -69,10 +69,22 @@ fn one() -> i64 {
     1
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "text")]
 pub enum FulfillmentType {
     Pickup,
     DeliveryByMerchant,
+}
+
+impl FulfillmentType {
+    /// The wire spelling, the one parser of it (query strings, stored rows).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "Pickup" => Some(FulfillmentType::Pickup),
+            "DeliveryByMerchant" => Some(FulfillmentType::DeliveryByMerchant),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// The body of `PUT /v1/commerce/stores/{storeId}`, stored as given once it passes `validate`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -218,8 +219,9 @@ fn check_sizes(store: &StoreDetails, problems: &mut Vec<Problem>) {
 }
 
 /// Whether a store takes orders, as its partner set it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum StoreStatus {
     Online,
     Paused,
@@ -240,6 +242,19 @@ impl StoreStatus {
             _ => None,
         }
     }
+}
+
+/// A store as it is kept: its partner's description, its pause state and its live menu's id.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub details: StoreDetails,
+    pub pause: PauseState,
+    pub catalog_set_id: Option<Uuid>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// The pause state of a store at some instant.

@@ -2,7 +2,7 @@
 
 use super::auth::Commerce;
 use super::extract::{JsonBody, QueryParams, parse_id};
-use super::pagination::Page;
+
 use super::views::{CatalogSetView, IngestionView, StatusResponse, StorePage, StoreView};
 use crate::app::error::AppResult;
 use crate::app::{catalog, ingest, stores};
@@ -48,9 +48,8 @@ async fn list_stores(
     Commerce(caller): Commerce,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> AppResult<Json<StorePage>> {
-    let page = Page::check(query.limit, query.offset)?;
-    let (rows, total) =
-        crate::db::stores::list_owned(&state.db, caller.organization_id, page.limit, page.offset).await?;
+    let page = crate::app::page(query.limit, query.offset)?;
+    let (rows, total) = stores::list_owned(&state, caller.organization_id, page).await?;
     let now = state.now();
     Ok(Json(StorePage {
         stores: rows.into_iter().map(|row| StoreView::of(row, now, None)).collect(),

@@ -38,7 +38,7 @@ fn method_label(method: &Method) -> &'static str {
 
 pub async fn render(State(state): State<AppState>) -> Response {
     // Gauges read at scrape time: cheap, and never stale.
-    if let Ok(backlog) = crate::db::webhooks::backlog(&state.db).await {
+    if let Ok(backlog) = crate::app::health::webhook_backlog(&state).await {
         metrics::gauge!(names::OUTBOX_BACKLOG).set(backlog as f64);
     }
     metrics::gauge!(names::DB_CONNECTIONS, "state" => "open").set(f64::from(state.db.size()));

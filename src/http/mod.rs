@@ -11,7 +11,6 @@ pub mod marketplace;
 pub mod metrics;
 pub mod onboarding;
 pub mod orders;
-pub mod pagination;
 pub mod problem;
 pub mod rate_limit;
 pub mod server;

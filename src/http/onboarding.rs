@@ -2,13 +2,13 @@
 
 use super::auth::Commerce;
 use super::extract::{JsonBody, QueryParams, parse_id};
-use super::pagination::Page;
+
 use crate::app::error::{AppError, AppResult};
 use crate::app::onboarding::{self, Registration};
 use crate::app::webhooks::EndpointView;
-use crate::db::onboardings::{OnboardingRow, Transition};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::onboarding::OnboardingStatus;
+use crate::domain::onboarding::{Onboarding, Transition};
 use crate::domain::problem::Problem;
 use crate::domain::store::StoreDetails;
 use crate::state::AppState;
@@ -57,24 +57,24 @@ pub struct OnboardingView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<OnboardingRow> for OnboardingView {
-    fn from(row: OnboardingRow) -> Self {
-        let waiting = row.status == OnboardingStatus::FetchingCatalog.as_str() && row.locked_until.is_none();
+impl From<Onboarding> for OnboardingView {
+    fn from(row: Onboarding) -> Self {
+        let waiting = row.status == OnboardingStatus::FetchingCatalog && row.locked_until.is_none();
         OnboardingView {
             onboarding_id: row.id,
             partner_store_id: row.partner_store_id,
-            status: row.status,
-            store: row.details.0,
+            status: row.status.as_str().to_string(),
+            store: row.details,
             catalog_callback_url: row.catalog_callback_url,
             webhook_url: row.webhook_url,
             attempts: row.attempts,
             next_attempt_at: row.next_attempt_at.filter(|_| waiting),
             last_error: row.last_error,
-            errors: row.errors.0,
+            errors: row.errors,
             catalog_set_id: row.catalog_set_id,
             store_id: row.store_id,
             webhook_endpoint_id: row.webhook_endpoint_id,
-            history: row.history.0,
+            history: row.history,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -129,7 +129,7 @@ async fn list(
     Commerce(caller): Commerce,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> AppResult<Json<OnboardingPage>> {
-    let page = Page::check(query.limit, query.offset)?;
+    let page = crate::app::page(query.limit, query.offset)?;
     let status = match query.status.as_deref() {
         None => None,
         Some(text) => Some(OnboardingStatus::parse(text).ok_or_else(|| {

@@ -3,7 +3,7 @@
 use super::auth::Distribution;
 use super::context::RequestContext;
 use super::extract::{JsonBody, JsonDocument, QueryParams, parse_id};
-use super::pagination::Page;
+
 use super::problem::IDEMPOTENT_REPLAYED;
 use crate::app::error::{AppError, AppResult};
 use crate::app::place::{self, PlaceCommand};
@@ -118,7 +118,7 @@ async fn list_orders(
     Distribution(caller): Distribution,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> AppResult<(StatusCode, Json<OrderPage>)> {
-    let page = Page::check(query.limit, query.offset)?;
+    let page = crate::app::page(query.limit, query.offset)?;
     let (orders, total) = orders::list(&state, &caller, page.limit, page.offset).await?;
     Ok((StatusCode::OK, Json(OrderPage { orders, total_count: total, has_more: page.has_more(total) })))
 }

@@ -1,11 +1,10 @@
 //! Response bodies: how stored rows look on the wire.
 
-use crate::db::catalogs::CatalogSetRow;
-use crate::db::ingestions::IngestionRow;
-use crate::db::stores::StoreRow;
 use crate::domain::catalog::CatalogSet;
+use crate::domain::catalog::StoredCatalogSet;
+use crate::domain::ingestion::{Ingestion, IngestionStatus};
 use crate::domain::problem::Problem;
-use crate::domain::store::{StoreDetails, opening};
+use crate::domain::store::{Store, StoreDetails, opening};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -37,9 +36,9 @@ pub struct StoreStatusView {
 }
 
 impl StoreStatusView {
-    pub fn of(row: &StoreRow, now: DateTime<Utc>) -> Self {
-        let pause = row.pause_state().effective(now);
-        let opening = opening(&row.details, &row.pause_state(), now);
+    pub fn of(row: &Store, now: DateTime<Utc>) -> Self {
+        let pause = row.pause.effective(now);
+        let opening = opening(&row.details, &row.pause, now);
         StoreStatusView {
             status: pause.status.as_str(),
             pause_reason: pause.reason,
@@ -51,11 +50,11 @@ impl StoreStatusView {
 }
 
 impl StoreView {
-    pub fn of(row: StoreRow, now: DateTime<Utc>, distance_km: Option<f64>) -> Self {
+    pub fn of(row: Store, now: DateTime<Utc>, distance_km: Option<f64>) -> Self {
         let status = StoreStatusView::of(&row, now);
         StoreView {
             store_id: row.id,
-            details: row.details.0,
+            details: row.details,
             status,
             catalog_set_id: row.catalog_set_id,
             // Two decimals: enough to sort and show, not enough to pretend to survey precision.
@@ -79,7 +78,7 @@ pub struct StatusResponse {
 }
 
 impl StatusResponse {
-    pub fn of(row: &StoreRow, now: DateTime<Utc>) -> Self {
+    pub fn of(row: &Store, now: DateTime<Utc>) -> Self {
         StatusResponse {
             store_id: row.id,
             status: StoreStatusView::of(row, now),
@@ -100,11 +99,11 @@ pub struct CatalogSetView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<CatalogSetRow> for CatalogSetView {
-    fn from(row: CatalogSetRow) -> Self {
+impl From<StoredCatalogSet> for CatalogSetView {
+    fn from(row: StoredCatalogSet) -> Self {
         CatalogSetView {
             store_id: row.store_id,
-            set: row.document.0,
+            set: row.document,
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -118,9 +117,7 @@ pub struct IngestionView {
     pub ingestion_id: Uuid,
     pub store_id: Uuid,
     pub callback_url: String,
-    /// `pending` → `fetching` → `succeeded` | `failed` (a transient failure goes back to
-    /// `pending` until the attempts run out).
-    pub status: String,
+    pub status: IngestionStatus,
     pub attempts: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_attempt_at: Option<DateTime<Utc>>,
@@ -132,17 +129,17 @@ pub struct IngestionView {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
-impl From<IngestionRow> for IngestionView {
-    fn from(row: IngestionRow) -> Self {
+impl From<Ingestion> for IngestionView {
+    fn from(row: Ingestion) -> Self {
         IngestionView {
             ingestion_id: row.id,
             store_id: row.store_id,
             callback_url: row.callback_url,
-            next_attempt_at: (row.status == "pending").then_some(row.next_attempt_at),
+            next_attempt_at: (row.status == IngestionStatus::Pending).then_some(row.next_attempt_at),
             status: row.status,
             attempts: row.attempts,
             last_error: row.last_error,
-            errors: row.errors.0,
+            errors: row.errors,
             catalog_set_id: row.catalog_set_id,
             created_at: row.created_at,
             updated_at: row.updated_at,

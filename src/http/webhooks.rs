@@ -2,7 +2,7 @@
 
 use super::auth::Partner;
 use super::extract::{JsonBody, QueryParams, parse_id};
-use super::pagination::Page;
+
 use crate::app::error::AppResult;
 use crate::app::webhooks::{self, DeliveryView, EndpointView, NewEndpoint};
 use crate::domain::error_code::ErrorCode;
@@ -94,7 +94,7 @@ async fn list_deliveries(
     Partner(caller): Partner,
     QueryParams(query): QueryParams<DeliveryQuery>,
 ) -> AppResult<Json<DeliveryPage>> {
-    let page = Page::check(query.limit, query.offset)?;
+    let page = crate::app::page(query.limit, query.offset)?;
     let (deliveries, total) =
         webhooks::deliveries(&state, &caller, query.state.as_deref(), page.limit, page.offset).await?;
     Ok(Json(DeliveryPage { deliveries, total_count: total, has_more: page.has_more(total) }))
