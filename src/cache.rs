@@ -29,7 +29,7 @@ struct Entry<T> {
 /// An API key seen recently: who it belongs to and until when it is good.
 #[derive(Debug, Clone)]
 pub struct KnownKey {
-    pub caller: crate::app::keys::Caller,
+    pub caller: crate::auth::Caller,
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 

@@ -4,8 +4,9 @@
 //! breakfast-only catalog. Loading twice changes nothing.
 
 use crate::app::catalog::{PushOutcome, push};
-use crate::app::keys::{self, OrgKind};
+use crate::app::keys;
 use crate::app::stores;
+use crate::auth::OrgKind;
 use crate::domain::catalog::CatalogSet;
 use crate::domain::store::{StatusUpdate, StoreDetails};
 use crate::state::AppState;

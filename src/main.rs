@@ -7,7 +7,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use marketfront::app::keys::{self, OrgKind};
+use marketfront::app::keys;
+use marketfront::auth::OrgKind;
 use marketfront::clock::SystemClock;
 use marketfront::config::Config;
 use marketfront::{AppState, build_app, db, demo, telemetry, workers};
@@ -98,7 +99,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn state(config: Config) -> anyhow::Result<AppState> {
     let described = format!("{config:?}");
-    AppState::connect(config, Arc::new(SystemClock))
+    marketfront::start(config, Arc::new(SystemClock))
         .await
         .with_context(|| format!("preparing the database {described}"))
 }

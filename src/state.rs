@@ -1,10 +1,10 @@
 //! What every handler and worker shares.
 
-use crate::app::token_writer::TokenWriter;
 use crate::cache::CatalogCache;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db;
+use crate::db::token_writer::TokenWriter;
 use crate::payments::PaymentGateway;
 use crate::payments::sandbox::SandboxProcessor;
 use sqlx::PgPool;
@@ -33,23 +33,20 @@ pub struct Shared {
     pub payments: Arc<dyn PaymentGateway>,
     /// HTTP clients for webhook deliveries, kept per destination.
     pub outbound: Arc<crate::outbound::Clients>,
-    pub rate_limits: Arc<crate::rate_limit::RateLimits>,
+    pub rate_limits: Arc<crate::auth::budget::RateLimits>,
     /// Seals webhook secrets and card tokens at rest.
     pub secrets: Arc<crate::secret_box::SecretBox>,
 }
 
 impl AppState {
-    /// Prepares the database (create if missing, migrate) and opens the pools.
+    /// Prepares the database (create if missing, migrate) and opens the pools. `crate::start`
+    /// also runs the startup use cases; this is the wiring alone.
     pub async fn connect(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let pool = db::prepare(&config.database_url, config.database_max_connections).await?;
         // The token writer writes one batch at a time (see `token_writer`).
         let token_pool = db::connect_relaxed(&config.database_url, 1).await?;
         let secrets = Arc::new(crate::secret_box::SecretBox::new(&config.encryption_keys));
-        let sealed = crate::app::secrets_at_rest::seal_stored(&pool, &secrets).await?;
-        if sealed > 0 {
-            tracing::info!(rows = sealed, "sealed secrets that were stored in clear");
-        }
-        let rate_limits = Arc::new(crate::rate_limit::RateLimits::new(
+        let rate_limits = Arc::new(crate::auth::budget::RateLimits::new(
             config.rate_limit_reads_per_minute,
             config.rate_limit_writes_per_minute,
             config.auth_lookups_per_minute,

@@ -11,7 +11,7 @@
 use crate::app::error::{AppError, AppResult};
 use crate::app::orders;
 use crate::app::place::MARKETFRONT;
-use crate::db::orders::{self as order_store, Change, OrderRow};
+use crate::db::orders::{self as order_db, Change, OrderRow};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::lifecycle::{self, Progress, Refusal, State, Status, Update};
 use crate::domain::order::{HistoryEntry, OrderView};
@@ -93,7 +93,7 @@ pub async fn update_status(
     let now = state.now();
     let missing = || AppError::new(ErrorCode::OrderNotFound, format!("No order with id {order_id}."));
     let mut tx = state.db.begin().await?;
-    let Some(row) = order_store::lock_placed(&mut tx, order_id).await? else { return Err(missing()) };
+    let Some(row) = order_db::lock_placed(&mut tx, order_id).await? else { return Err(missing()) };
     if let Actor::Restaurant(organization) = actor
         && row.store_organization_id != organization
     {
@@ -133,7 +133,7 @@ pub async fn update_status(
     if matches!(actor, Actor::Server) {
         // The restaurant did not cancel this itself: tell it.
         let event = orders::event(&view, row.store_organization_id, "order_cancelled", now);
-        order_store::insert_event(&mut tx, &event, now).await?;
+        order_db::insert_event(&mut tx, &event, now).await?;
     }
     tx.commit().await?;
     if next.state == State::Open {
@@ -157,7 +157,7 @@ async fn record(
     note: Option<String>,
     now: DateTime<Utc>,
 ) -> AppResult<OrderView> {
-    order_store::apply_change(tx, change, now).await?;
+    order_db::apply_change(tx, change, now).await?;
     let entry = HistoryEntry {
         version: change.version,
         state: change.state.into(),
@@ -167,8 +167,8 @@ async fn record(
         changed_at: now,
         note,
     };
-    order_store::insert_history(tx, row.id, &entry).await?;
-    let history = order_store::history(&mut *tx, &[row.id]).await?.into_iter().map(|(_, entry)| entry).collect();
+    order_db::insert_history(tx, row.id, &entry).await?;
+    let history = order_db::history(&mut *tx, &[row.id]).await?.into_iter().map(|(_, entry)| entry).collect();
     let changed = OrderRow {
         state: entry.state,
         status: entry.status,
@@ -179,12 +179,12 @@ async fn record(
         ..row.clone()
     };
     let view = orders::view(&changed, history);
-    order_store::insert_event(tx, &orders::event(&view, row.organization_id, "order_update", now), now).await?;
+    order_db::insert_event(tx, &orders::event(&view, row.organization_id, "order_update", now), now).await?;
     Ok(view)
 }
 
 async fn view_of(state: &AppState, order_id: Uuid) -> AppResult<OrderView> {
-    let row = order_store::get(&state.db, order_id)
+    let row = order_db::get(&state.db, order_id)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("order {order_id} vanished")))?;
     Ok(orders::with_history(state, &[row]).await?.remove(0))
@@ -195,7 +195,7 @@ async fn view_of(state: &AppState, order_id: Uuid) -> AppResult<OrderView> {
 /// run from several places at once: the processor calls are idempotent and only the first
 /// recording of the new payment state counts.
 pub async fn settle(state: &AppState, order_id: Uuid) -> anyhow::Result<()> {
-    let Some(row) = order_store::get(&state.db, order_id).await? else { return Ok(()) };
+    let Some(row) = order_db::get(&state.db, order_id).await? else { return Ok(()) };
     let key = row.processor_key.as_str();
     let (from, to) = match (row.state.as_str(), row.payment_state.as_str()) {
         ("completed", "authorized") => {
@@ -213,15 +213,15 @@ pub async fn settle(state: &AppState, order_id: Uuid) -> anyhow::Result<()> {
         // Open, or already settled: nothing for the money to do.
         _ => {
             if row.state != "open" {
-                order_store::mark_settled(&state.db, order_id, state.now()).await?;
+                order_db::mark_settled(&state.db, order_id, state.now()).await?;
             }
             return Ok(());
         }
     };
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let Some(current) = order_store::lock_placed(&mut tx, order_id).await? else { return Ok(()) };
-    if !order_store::settle_payment(&mut tx, order_id, from, to, now).await? {
+    let Some(current) = order_db::lock_placed(&mut tx, order_id).await? else { return Ok(()) };
+    if !order_db::settle_payment(&mut tx, order_id, from, to, now).await? {
         return Ok(());
     }
     let change = Change {
@@ -233,7 +233,7 @@ pub async fn settle(state: &AppState, order_id: Uuid) -> anyhow::Result<()> {
         cancel_reason: None,
     };
     record(&mut tx, &current, &change, to, Actor::Server, Some(format!("payment {to}")), now).await?;
-    order_store::mark_settled(&mut *tx, order_id, now).await?;
+    order_db::mark_settled(&mut *tx, order_id, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -243,7 +243,7 @@ pub async fn settle(state: &AppState, order_id: Uuid) -> anyhow::Result<()> {
 pub async fn keep_orders(state: &AppState) -> anyhow::Result<()> {
     let now = state.now();
     let ack = chrono::Duration::from_std(state.config.ack_timeout)?;
-    for order_id in order_store::unconfirmed_since(&state.db, now - ack, 50).await? {
+    for order_id in order_db::unconfirmed_since(&state.db, now - ack, 50).await? {
         let cancel = StatusUpdate {
             state: Some(State::Cancelled),
             cancel_reason: Some(format!(
@@ -261,7 +261,7 @@ pub async fn keep_orders(state: &AppState) -> anyhow::Result<()> {
             Err(error) => tracing::warn!(%order_id, %error, "could not cancel an unconfirmed order"),
         }
     }
-    for order_id in order_store::unsettled(&state.db, 50).await? {
+    for order_id in order_db::unsettled(&state.db, 50).await? {
         settle(state, order_id).await?;
     }
     Ok(())

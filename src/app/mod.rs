@@ -11,9 +11,7 @@ pub mod onboarding;
 pub mod orders;
 pub mod place;
 pub mod secrets_at_rest;
-pub mod sessions;
 pub mod stores;
-pub mod token_writer;
 pub mod validate;
 pub mod webhooks;
 

@@ -4,10 +4,10 @@
 //! its catalog set and its webhook endpoint in one transaction.
 
 use super::ingest::{self, Fetched};
-use super::keys::OrgKind;
 use super::webhooks::{EndpointView, ensure_room_for_endpoint, events_for, new_secret};
 use crate::app::error::{AppError, AppResult};
-use crate::db::onboardings::{self as store, FetchOutcome, NewOnboarding};
+use crate::auth::OrgKind;
+use crate::db::onboardings::{self as onboarding_db, FetchOutcome, NewOnboarding};
 use crate::db::{catalogs, stores, webhooks};
 use crate::domain::catalog::{self, CatalogSet};
 use crate::domain::error_code::ErrorCode;
@@ -55,7 +55,7 @@ pub async fn register(state: &AppState, organization_id: Uuid, mut new: Registra
         return Err(AppError::validation("The registration has problems; nothing was saved.", problems));
     }
     new.store.normalise();
-    let (row, created) = store::register(
+    let (row, created) = onboarding_db::register(
         &state.db,
         NewOnboarding {
             organization_id,
@@ -74,7 +74,7 @@ pub async fn register(state: &AppState, organization_id: Uuid, mut new: Registra
 }
 
 pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<Onboarding> {
-    store::get_owned(&state.db, organization_id, id).await?.ok_or_else(|| not_found(id))
+    onboarding_db::get_owned(&state.db, organization_id, id).await?.ok_or_else(|| not_found(id))
 }
 
 pub async fn list(
@@ -84,11 +84,11 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> AppResult<(Vec<Onboarding>, i64)> {
-    Ok(store::list_owned(&state.db, organization_id, status, limit, offset).await?)
+    Ok(onboarding_db::list_owned(&state.db, organization_id, status, limit, offset).await?)
 }
 
 async fn locked(conn: &mut PgConnection, organization_id: Uuid, id: Uuid) -> AppResult<Onboarding> {
-    store::lock_owned(conn, organization_id, id).await?.ok_or_else(|| not_found(id))
+    onboarding_db::lock_owned(conn, organization_id, id).await?.ok_or_else(|| not_found(id))
 }
 
 /// Fetches the catalog again: after a `catalog_failed` (the partner fixed its file), or before
@@ -98,7 +98,7 @@ pub async fn refetch(state: &AppState, organization_id: Uuid, id: Uuid) -> AppRe
     let row = locked(&mut tx, organization_id, id).await?;
     let row = match rules::decide(row.status, Request::Refetch).map_err(|why| refused(&row, why))? {
         Decision::Unchanged => return Ok(row),
-        Decision::MoveTo(_) => store::restart_fetch(&mut tx, id, state.now()).await?,
+        Decision::MoveTo(_) => onboarding_db::restart_fetch(&mut tx, id, state.now()).await?,
     };
     tx.commit().await?;
     state.pull_wakeup.notify_one();
@@ -111,7 +111,7 @@ pub async fn cancel(state: &AppState, organization_id: Uuid, id: Uuid) -> AppRes
     let row = locked(&mut tx, organization_id, id).await?;
     let row = match rules::decide(row.status, Request::Cancel).map_err(|why| refused(&row, why))? {
         Decision::Unchanged => return Ok(row),
-        Decision::MoveTo(_) => store::cancel(&mut tx, id, state.now()).await?,
+        Decision::MoveTo(_) => onboarding_db::cancel(&mut tx, id, state.now()).await?,
     };
     tx.commit().await?;
     Ok(row)
@@ -132,7 +132,8 @@ pub async fn activate(state: &AppState, organization_id: Uuid, id: Uuid) -> AppR
     let mut tx = state.db.begin().await?;
     let row = locked(&mut tx, organization_id, id).await?;
     rules::decide(row.status, Request::Activate).map_err(|why| refused(&row, why))?;
-    let set = store::catalog(&mut tx, id).await?.expect("an onboarding ready to activate holds its checked catalog");
+    let set =
+        onboarding_db::catalog(&mut tx, id).await?.expect("an onboarding ready to activate holds its checked catalog");
     let store_id = Uuid::now_v7();
     stores::upsert_in(&mut tx, organization_id, store_id, &row.details, now).await?;
     if let catalogs::Replaced::IdTaken = catalogs::replace(&mut tx, store_id, &set, now).await? {
@@ -161,7 +162,7 @@ pub async fn activate(state: &AppState, organization_id: Uuid, id: Uuid) -> AppR
             (endpoint, Some(secret))
         }
     };
-    let onboarding = store::activate(&mut tx, id, store_id, endpoint.id, now).await?;
+    let onboarding = onboarding_db::activate(&mut tx, id, store_id, endpoint.id, now).await?;
     tx.commit().await?;
     tracing::info!(onboarding_id = %id, %store_id, "store onboarded and live");
     Ok(Activated { onboarding, webhook_endpoint: EndpointView::of(endpoint, secret) })
@@ -186,7 +187,8 @@ async fn check_catalog(state: &AppState, set: &CatalogSet, details: &StoreDetail
 /// `claimed` is called as soon as a job is claimed, before the (possibly slow) fetch.
 pub async fn fetch_one(state: &AppState, claimed: impl FnOnce()) -> anyhow::Result<bool> {
     let Some(claim) =
-        store::claim_next(&state.db, state.now(), ingest::lease(state), ingest::per_organization(state)).await?
+        onboarding_db::claim_next(&state.db, state.now(), ingest::lease(state), ingest::per_organization(state))
+            .await?
     else {
         return Ok(false);
     };
@@ -198,12 +200,12 @@ pub async fn fetch_one(state: &AppState, claimed: impl FnOnce()) -> anyhow::Resu
     let recorded = match fetched {
         Fetched::RetryAt(at, error) => {
             tracing::warn!(onboarding_id = %job.id, %error, retry_at = %at, "onboarding catalog fetch failed; will retry");
-            store::retry_later(&state.db, &claim, at, &error, state.now()).await?;
+            onboarding_db::retry_later(&state.db, &claim, at, &error, state.now()).await?;
             return Ok(true);
         }
         Fetched::Failed(error, problems) => {
             let outcome = FetchOutcome::Failed { error: &error, problems };
-            store::finish_fetch(&state.db, &claim, outcome, state.now()).await?
+            onboarding_db::finish_fetch(&state.db, &claim, outcome, state.now()).await?
         }
         Fetched::Set(mut set) => {
             let problems = check_catalog(state, &set, &job.details).await?;
@@ -213,7 +215,7 @@ pub async fn fetch_one(state: &AppState, claimed: impl FnOnce()) -> anyhow::Resu
             } else {
                 FetchOutcome::Failed { error: "the catalog set has problems", problems }
             };
-            store::finish_fetch(&state.db, &claim, outcome, state.now()).await?
+            onboarding_db::finish_fetch(&state.db, &claim, outcome, state.now()).await?
         }
     };
     if !recorded {

@@ -1,7 +1,7 @@
 //! Reading orders: a partner sees its own placed orders, and a session only its user's.
 
 use crate::app::error::{AppError, AppResult};
-use crate::app::keys::Caller;
+use crate::auth::Caller;
 use crate::db::orders::{self, NewEvent, OrderRow};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::order::{FulfillmentType, HistoryEntry, OrderView, PaymentSummary};

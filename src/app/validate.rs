@@ -3,7 +3,7 @@
 //! database write, an invalid one none.
 
 use crate::app::error::{AppError, AppResult};
-use crate::app::keys::Caller;
+use crate::auth::Caller;
 use crate::db::tokens::TokenRecord;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::order::{Cart, OrderRequest, PricedOrderRef, ValidatedOrder, Verdict};

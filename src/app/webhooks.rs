@@ -2,8 +2,8 @@
 //! signed (see `domain::webhooks`), retried with back-off until about three days have passed.
 
 use crate::app::error::{AppError, AppResult};
-use crate::app::keys::{Caller, OrgKind};
-use crate::db::webhooks::{self as store, Attempt, ClaimLimits, DeliveryRow, Due, EndpointRow};
+use crate::auth::{Caller, OrgKind};
+use crate::db::webhooks::{self as webhook_db, Attempt, ClaimLimits, DeliveryRow, Due, EndpointRow};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::problem::Problem;
 use crate::domain::webhooks::{self, API_VERSION, COMMERCE_EVENTS, DISTRIBUTION_EVENTS};
@@ -105,7 +105,7 @@ pub async fn register(state: &AppState, caller: &Caller, new: NewEndpoint) -> Ap
     let mut tx = state.db.begin().await?;
     ensure_room_for_endpoint(state, &mut tx, caller.organization_id).await?;
     let secret = new_secret();
-    let row = store::insert_endpoint(
+    let row = webhook_db::insert_endpoint(
         &mut *tx,
         Uuid::now_v7(),
         caller.organization_id,
@@ -128,7 +128,7 @@ pub async fn ensure_room_for_endpoint(
     organization_id: Uuid,
 ) -> AppResult<()> {
     let cap = state.config.webhook_max_endpoints;
-    if store::count_endpoints_locked(conn, organization_id).await? >= i64::from(cap) {
+    if webhook_db::count_endpoints_locked(conn, organization_id).await? >= i64::from(cap) {
         return Err(AppError::validation(
             format!("Your organisation has {cap} webhook endpoints, the most it may have; delete one first."),
             vec![Problem::new(
@@ -144,7 +144,7 @@ pub async fn ensure_room_for_endpoint(
 
 /// Deletes an endpoint; its deliveries, pending or done, go with it.
 pub async fn delete(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<()> {
-    if store::delete_endpoint(&state.db, caller.organization_id, id).await? {
+    if webhook_db::delete_endpoint(&state.db, caller.organization_id, id).await? {
         Ok(())
     } else {
         Err(endpoint_missing(id))
@@ -152,7 +152,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<()
 }
 
 pub async fn list(state: &AppState, caller: &Caller) -> AppResult<Vec<EndpointView>> {
-    let rows = store::list_endpoints(&state.db, caller.organization_id).await?;
+    let rows = webhook_db::list_endpoints(&state.db, caller.organization_id).await?;
     Ok(rows.into_iter().map(|row| EndpointView::of(row, None)).collect())
 }
 
@@ -172,7 +172,7 @@ pub async fn rotate(state: &AppState, caller: &Caller, id: Uuid, overlap_hours: 
     let secret = new_secret();
     let until = now + chrono::Duration::hours(overlap_hours);
     let sealed = state.secrets.seal(Purpose::WebhookSecret, &secret);
-    let row = store::rotate_secret(&state.db, caller.organization_id, id, &sealed, until, now)
+    let row = webhook_db::rotate_secret(&state.db, caller.organization_id, id, &sealed, until, now)
         .await?
         .ok_or_else(|| endpoint_missing(id))?;
     Ok(EndpointView::of(row, Some(secret)))
@@ -180,7 +180,7 @@ pub async fn rotate(state: &AppState, caller: &Caller, id: Uuid, overlap_hours: 
 
 /// Turns an endpoint back on (after a 410, say): its waiting deliveries go out again.
 pub async fn enable(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<EndpointView> {
-    let row = store::set_enabled(&state.db, Some(caller.organization_id), id, true, None, state.now())
+    let row = webhook_db::set_enabled(&state.db, Some(caller.organization_id), id, true, None, state.now())
         .await?
         .ok_or_else(|| endpoint_missing(id))?;
     Ok(EndpointView::of(row, None))
@@ -242,13 +242,13 @@ pub async fn deliveries(
             "state is pending, delivered or dead",
         )]));
     }
-    let (rows, total) = store::list_deliveries(&state.db, caller.organization_id, filter, limit, offset).await?;
+    let (rows, total) = webhook_db::list_deliveries(&state.db, caller.organization_id, filter, limit, offset).await?;
     Ok((rows.into_iter().map(DeliveryView::from).collect(), total))
 }
 
 /// Queues one delivery (any state) or every dead one to be sent again now.
 pub async fn replay(state: &AppState, caller: &Caller, id: Option<Uuid>) -> AppResult<u64> {
-    let count = store::replay(&state.db, caller.organization_id, id, state.now()).await?;
+    let count = webhook_db::replay(&state.db, caller.organization_id, id, state.now()).await?;
     if let (Some(id), 0) = (id, count) {
         return Err(AppError::new(ErrorCode::NotFound, format!("No webhook delivery with id {id}.")));
     }
@@ -266,7 +266,7 @@ pub async fn claim(state: &AppState, room: usize) -> anyhow::Result<Vec<Due>> {
         per_organization: i64::from(state.config.webhook_organization_concurrency),
         probe_after_failures: webhooks::CIRCUIT_THRESHOLD,
     };
-    Ok(store::claim_due(&state.db, now, now + lease, limits).await?)
+    Ok(webhook_db::claim_due(&state.db, now, now + lease, limits).await?)
 }
 
 /// Sends one claimed delivery and records how it went, for the delivery and for its endpoint's
@@ -313,7 +313,7 @@ pub async fn attempt(state: &AppState, delivery: Due) -> anyhow::Result<()> {
         Ok(answer) if (200..300).contains(&answer.status) => Attempt::Delivered { status: answer.status },
         Ok(answer) if answer.status == 410 => {
             let reason = "the endpoint answered 410 Gone";
-            store::set_enabled(&state.db, None, delivery.endpoint_id, false, Some(reason), now).await?;
+            webhook_db::set_enabled(&state.db, None, delivery.endpoint_id, false, Some(reason), now).await?;
             Attempt::Dead { status: Some(410), error: format!("{reason}; it is disabled") }
         }
         Ok(answer) => failed(Some(answer.status), format!("answered {}", answer.status), answer.retry_after),
@@ -327,11 +327,12 @@ pub async fn attempt(state: &AppState, delivery: Due) -> anyhow::Result<()> {
     };
     metrics::counter!(crate::metrics::WEBHOOK_ATTEMPTS, "outcome" => label).increment(1);
     let delivered = matches!(outcome, Attempt::Delivered { .. });
-    store::record_attempt(&state.db, delivery.id, outcome, now).await?;
+    webhook_db::record_attempt(&state.db, delivery.id, outcome, now).await?;
     // A success at an endpoint that was healthy when claimed changes nothing: no write, so the
     // common case costs the database one statement per attempt, as before circuits existed.
     if !(delivered && delivery.consecutive_failures == 0) {
-        store::record_endpoint_health(&state.db, delivery.endpoint_id, delivered, now, webhooks::circuit_pause).await?;
+        webhook_db::record_endpoint_health(&state.db, delivery.endpoint_id, delivered, now, webhooks::circuit_pause)
+            .await?;
     }
     Ok(())
 }

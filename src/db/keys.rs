@@ -1,5 +1,6 @@
 //! Organisations and their API keys.
 
+use crate::auth::OrgKind;
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgPool};
 use uuid::Uuid;
@@ -8,7 +9,7 @@ use uuid::Uuid;
 pub struct Organization {
     pub id: Uuid,
     pub name: String,
-    pub kind: String,
+    pub kind: OrgKind,
 }
 
 /// What authentication needs to know about a presented key.
@@ -16,7 +17,7 @@ pub struct Organization {
 pub struct KeyOwner {
     pub key_id: Uuid,
     pub organization_id: Uuid,
-    pub organization_kind: String,
+    pub organization_kind: OrgKind,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
@@ -25,7 +26,7 @@ pub struct KeyOwner {
 pub struct KeyListing {
     pub prefix: String,
     pub organization: String,
-    pub kind: String,
+    pub kind: OrgKind,
     pub label: Option<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -41,7 +42,7 @@ pub struct KeyRecord {
 }
 
 /// Returns the organisation with this name, creating it with `kind` if it does not exist.
-pub async fn find_or_create_org(pool: &PgPool, name: &str, kind: &str) -> sqlx::Result<Organization> {
+pub async fn find_or_create_org(pool: &PgPool, name: &str, kind: OrgKind) -> sqlx::Result<Organization> {
     sqlx::query("INSERT INTO organizations (id, name, kind) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
         .bind(Uuid::now_v7())
         .bind(name)
@@ -134,7 +135,7 @@ pub async fn list(pool: &PgPool, organization: Option<&str>) -> sqlx::Result<Vec
 /// the organisation does not exist.
 #[derive(Debug, Clone, FromRow)]
 pub struct OrganizationKeys {
-    pub kind: String,
+    pub kind: OrgKind,
     pub has_unexpiring_key: bool,
     pub latest_expiry: Option<DateTime<Utc>>,
 }

@@ -8,6 +8,7 @@ pub mod onboardings;
 pub mod orders;
 pub mod sandbox_ledger;
 pub mod stores;
+pub mod token_writer;
 pub mod tokens;
 pub mod webhooks;
 

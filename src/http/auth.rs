@@ -2,12 +2,11 @@
 //! Handlers name the kind of caller they accept (`Commerce`, `Distribution`); the other kind
 //! gets 403, a missing or bad key 401.
 
-use super::rate_limit::VerdictSlot;
+use super::rate_limit_headers::VerdictSlot;
 use crate::app::error::AppError;
-use crate::app::keys::{self, AuthFailure, Caller, OrgKind};
-use crate::app::sessions::{self, SessionFailure};
+use crate::auth::budget::Budget;
+use crate::auth::{self, Caller, OrgKind};
 use crate::domain::error_code::ErrorCode;
-use crate::rate_limit::Budget;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -31,15 +30,7 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, App
         .ok()
         .and_then(bearer_token)
         .ok_or_else(|| unauthenticated("The Authorization header must read: Bearer <key>."))?;
-    let caller = if presented.starts_with("mfk_") {
-        api_key(state, presented, parts).await?
-    } else {
-        session(state, presented).await.inspect_err(|_| {
-            // A failed session costs its address from the same budget; the refusal stays 401
-            // unless that budget was already spent.
-            let _ = spend_lookup(state, parts);
-        })?
-    };
+    let caller = auth::authenticate(state, presented, || spend_lookup(state, parts)).await?;
     parts.extensions.insert(caller.clone());
     spend_budget(parts, state, &caller)?;
     Ok(caller)
@@ -87,12 +78,14 @@ fn bearer_token(value: &str) -> Option<&str> {
 }
 
 /// Takes this request from its organisation's budget (once: the caller is then cached in the
-/// request), and hands the verdict to the `rate_limit::headers` middleware for the response.
+/// request), and hands the verdict to the `rate_limit_headers` middleware for the response.
+/// The budget is the one the route declares (`spends`), else what its method implies: safe
+/// methods read, the others write.
 fn spend_budget(parts: &Parts, state: &AppState, caller: &Caller) -> Result<(), AppError> {
-    let read_only = parts.method == Method::GET
-        || parts.method == Method::HEAD
-        || parts.uri.path() == "/v1/marketplace/orders/validate";
-    let budget = if read_only { Budget::Read } else { Budget::Write };
+    let budget = parts.extensions.get::<Budget>().copied().unwrap_or(
+        if parts.method == Method::GET || parts.method == Method::HEAD { Budget::Read } else { Budget::Write },
+    );
+    let read_only = budget == Budget::Read;
     let verdict = state.rate_limits.check(caller.organization_id, budget);
     if let Some(slot) = parts.extensions.get::<VerdictSlot>() {
         slot.set(verdict);
@@ -108,44 +101,6 @@ fn spend_budget(parts: &Parts, state: &AppState, caller: &Caller) -> Result<(), 
     .with_retry_after(verdict.retry_after))
 }
 
-/// From the cache when this instance knows the key; otherwise the lookup is paid for from the
-/// client address's budget first.
-async fn api_key(state: &AppState, presented: &str, parts: &Parts) -> Result<Caller, AppError> {
-    let hash = keys::hash(presented);
-    let answer = match keys::authenticate_cached(&state.cache, &hash, state.now()) {
-        Some(answer) => answer,
-        None => {
-            spend_lookup(state, parts)?;
-            keys::authenticate_stored(&state.db, &state.cache, hash, state.now()).await?
-        }
-    };
-    match answer {
-        Ok(caller) => Ok(caller),
-        Err(AuthFailure::Unknown) => Err(unauthenticated("The API key is not recognised.")),
-        Err(AuthFailure::Expired) => Err(unauthenticated("The API key has expired.")),
-        Err(AuthFailure::Revoked) => Err(unauthenticated("The API key has been revoked.")),
-    }
-}
-
-/// Anything that is not an API key is taken for a session JWT. A well-signed session still
-/// needs its organisation to hold a live key: revoking a partner's keys ends its sessions too.
-async fn session(state: &AppState, presented: &str) -> Result<Caller, AppError> {
-    match sessions::verify(&state.config.jwt_secret, presented, state.now()) {
-        Ok((organization_id, user)) => {
-            if !keys::session_organization_is_live(&state.db, &state.cache, organization_id, state.now()).await? {
-                return Err(unauthenticated(
-                    "The session's partner no longer holds a live API key; the session has ended.",
-                ));
-            }
-            Ok(Caller { organization_id, kind: OrgKind::Distribution, key_id: None, session: Some(user) })
-        }
-        Err(SessionFailure::Expired) => Err(unauthenticated("The session has expired; create a new one.")),
-        Err(SessionFailure::Invalid) => {
-            Err(unauthenticated("The credential is neither a known API key nor a valid session."))
-        }
-    }
-}
-
 async fn require(parts: &mut Parts, state: &AppState, kind: OrgKind) -> Result<Caller, AppError> {
     let caller = authenticate(parts, state).await?;
     if caller.kind != kind {
@@ -159,6 +114,12 @@ async fn require(parts: &mut Parts, state: &AppState, kind: OrgKind) -> Result<C
         ));
     }
     Ok(caller)
+}
+
+/// Declares the budget a route spends when its method alone would say otherwise (validate is a
+/// POST that changes nothing a partner owns, so it spends from the read budget).
+pub fn spends(budget: Budget) -> axum::Extension<Budget> {
+    axum::Extension(budget)
 }
 
 /// A commerce partner (restaurant system) calling.

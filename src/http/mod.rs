@@ -2,21 +2,17 @@
 
 pub mod auth;
 pub mod commerce;
-pub mod commerce_orders;
 pub mod context;
 pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod marketplace;
-pub mod metrics;
-pub mod onboarding;
-pub mod orders;
+pub mod partner;
 pub mod problem;
-pub mod rate_limit;
+pub mod rate_limit_headers;
+pub mod request_metrics;
 pub mod server;
-pub mod sessions;
 pub mod views;
-pub mod webhooks;
 
 use crate::app::error::AppError;
 use crate::domain::error_code::ErrorCode;
@@ -40,21 +36,17 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs::reference))
-        .route("/metrics", get(metrics::render))
+        .route("/metrics", get(request_metrics::render))
         .merge(commerce::routes())
-        .merge(commerce_orders::routes())
-        .merge(onboarding::routes())
         .merge(marketplace::routes())
-        .merge(orders::routes())
-        .merge(sessions::routes())
-        .merge(webhooks::routes())
+        .merge(partner::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // A panic becomes a 500 problem (rendered by the context layer), not a dropped connection.
         .layer(CatchPanicLayer::new())
         .layer(request_timeout)
-        .layer(axum::middleware::from_fn(rate_limit::headers))
-        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::middleware::from_fn(rate_limit_headers::headers))
+        .layer(axum::middleware::from_fn(request_metrics::track))
         .layer(axum::middleware::from_fn(context::middleware))
         .with_state(state)
 }

@@ -1,6 +1,7 @@
 use crate::helpers::*;
 use chrono::Duration;
-use marketfront::app::keys::{self, OrgKind};
+use marketfront::app::keys;
+use marketfront::auth::OrgKind;
 use reqwest::{Method, StatusCode};
 use uuid::Uuid;
 

@@ -28,11 +28,20 @@ fn shape(path: &str) -> String {
     out
 }
 
-/// Every path the router declares, read from the source of the HTTP layer.
+fn sources(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { files.extend(sources(&path)) } else { files.push(path) }
+    }
+    files
+}
+
+/// Every path the router declares, read from the source of the HTTP layer (at any depth).
 fn router_paths() -> BTreeSet<String> {
     let mut found = BTreeSet::new();
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http")).unwrap() {
-        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+    for file in sources(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http"))) {
+        let source = std::fs::read_to_string(file).unwrap();
         for chunk in source.split(".route(").skip(1) {
             let path = chunk.trim_start().trim_start_matches('"').split('"').next().unwrap();
             found.insert(shape(path));

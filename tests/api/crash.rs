@@ -3,7 +3,8 @@
 //! side by side on one database given the same key at once.
 
 use crate::helpers::*;
-use marketfront::app::keys::{self, OrgKind};
+use marketfront::app::keys;
+use marketfront::auth::OrgKind;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;

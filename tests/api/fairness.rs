@@ -72,7 +72,7 @@ async fn a_tenant_whose_64_endpoints_hang_delays_only_its_own_deliveries() {
     .await;
 
     // A good partner orders from the same restaurant while those requests hang.
-    let good = app.key("Good Delivery App", marketfront::app::keys::OrgKind::Distribution).await;
+    let good = app.key("Good Delivery App", marketfront::auth::OrgKind::Distribution).await;
     let good_receiver = Receiver::start(&[]).await;
     register(&app, &good, &good_receiver.url).await;
     let started = Instant::now();
@@ -187,7 +187,7 @@ async fn endpoints_per_organisation_are_capped_and_can_be_deleted_with_their_del
 #[tokio::test]
 async fn catalog_urls_that_drip_a_byte_a_second_delay_only_their_own_organisation() {
     let app = TestApp::spawn_with(|config| config.pull_timeout = std::time::Duration::from_secs(10)).await;
-    let slow_key = app.key("Slow Menus Inc", marketfront::app::keys::OrgKind::Commerce).await;
+    let slow_key = app.key("Slow Menus Inc", marketfront::auth::OrgKind::Commerce).await;
     let slow_store = app.store_with_menu(&slow_key, &store_body("Slow")).await;
     let (drip, drip_menu) = catalog_server(vec![Step::Drip]).await;
     let notify = |key: &str, store: Uuid, url: &str| {

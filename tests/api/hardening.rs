@@ -461,8 +461,7 @@ async fn secrets_stored_in_clear_before_are_sealed_at_start_and_still_sign() {
     .await
     .unwrap();
     assert_eq!(tables_holding(&app, secret).await, ["webhook_endpoints.secret"]);
-    let restarted =
-        marketfront::AppState::connect(app.state.config.as_ref().clone(), app.state.clock.clone()).await.unwrap();
+    let restarted = marketfront::start(app.state.config.as_ref().clone(), app.state.clock.clone()).await.unwrap();
     assert_eq!(tables_holding(&app, secret).await, Vec::<String>::new());
     let stored: String = sqlx::query_scalar("SELECT secret FROM webhook_endpoints").fetch_one(&app.db).await.unwrap();
     let opened = restarted.secrets.open(marketfront::secret_box::Purpose::WebhookSecret, &stored).unwrap();

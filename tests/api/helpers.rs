@@ -2,7 +2,8 @@
 //! a clock the test controls, and an HTTP client.
 
 use chrono::{DateTime, TimeZone, Utc};
-use marketfront::app::keys::{self, OrgKind};
+use marketfront::app::keys;
+use marketfront::auth::OrgKind;
 use marketfront::clock::ManualClock;
 use marketfront::config::Config;
 use marketfront::{AppState, build_app, workers};
@@ -59,7 +60,7 @@ impl TestDatabase {
 
 /// Prepares the database, then serves the real application on a random port with every worker.
 async fn start_instance(config: Config, clock: ManualClock) -> (String, AppState) {
-    let state = AppState::connect(config, Arc::new(clock)).await.expect("prepare test database");
+    let state = marketfront::start(config, Arc::new(clock)).await.expect("prepare test database");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let app = build_app(state.clone());

@@ -184,7 +184,7 @@ async fn a_cancellation_needs_a_reason_and_voids_the_authorisation() {
 async fn only_the_store_owner_updates_an_order() {
     let app = TestApp::spawn().await;
     let (shop, order) = placed(&app, false).await;
-    let rival = app.key("Rival Kitchens", marketfront::app::keys::OrgKind::Commerce).await;
+    let rival = app.key("Rival Kitchens", marketfront::auth::OrgKind::Commerce).await;
     let confirm = json!({"status": "confirmed"});
     problem_of(app.post(&status_path(&order), &rival, &confirm).await, StatusCode::NOT_FOUND, "ORDER_NOT_FOUND").await;
     problem_of(app.post(&status_path(&order), &shop.distribution, &confirm).await, StatusCode::FORBIDDEN, "FORBIDDEN")

@@ -11,6 +11,7 @@ mod errors;
 mod fairness;
 mod hardening;
 mod helpers;
+mod layering;
 mod lifecycle;
 mod metrics;
 mod onboarding;

@@ -5,7 +5,7 @@ use crate::catalog_server::{Menu, Step, catalog_server};
 use crate::helpers::*;
 use crate::webhooks::{Receiver, portal_signature_ok, received, standard_signature_ok};
 use chrono::Duration;
-use marketfront::app::keys::OrgKind;
+use marketfront::auth::OrgKind;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;

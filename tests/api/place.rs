@@ -131,7 +131,7 @@ async fn a_retry_replays_the_answer_and_a_different_body_is_a_conflict() {
     assert_eq!(conflict["retryable"], false);
 
     // Keys are per organisation: another partner's same key is its own (and fails on the token).
-    let other = app.key("Another App", marketfront::app::keys::OrgKind::Distribution).await;
+    let other = app.key("Another App", marketfront::auth::OrgKind::Distribution).await;
     problem_of(app.place(&other, &key, &body).await, StatusCode::BAD_REQUEST, "TOKEN_INVALID").await;
     assert_eq!(orders_placed(&app).await, 1);
     assert_eq!(processor_approvals(&app).await, 1);
@@ -177,7 +177,7 @@ async fn a_token_backs_one_order_and_expires() {
 
     // Another partner cannot use it.
     app.clock.set(monday_noon_new_york());
-    let stranger = app.key("Another App", marketfront::app::keys::OrgKind::Distribution).await;
+    let stranger = app.key("Another App", marketfront::auth::OrgKind::Distribution).await;
     problem_of(app.place(&stranger, &fresh_key(), &late).await, StatusCode::BAD_REQUEST, "TOKEN_INVALID").await;
     assert_eq!(orders_placed(&app).await, 1);
 }
@@ -434,7 +434,7 @@ async fn orders_are_private_to_their_partner_and_session_user() {
     json_of(app.get(&path, &sam).await, StatusCode::OK).await;
     json_of(app.get(&path, &shop.distribution).await, StatusCode::OK).await;
     problem_of(app.get(&path, &kim).await, StatusCode::NOT_FOUND, "ORDER_NOT_FOUND").await;
-    let stranger = app.key("Another App", marketfront::app::keys::OrgKind::Distribution).await;
+    let stranger = app.key("Another App", marketfront::auth::OrgKind::Distribution).await;
     problem_of(app.get(&path, &stranger).await, StatusCode::NOT_FOUND, "ORDER_NOT_FOUND").await;
     problem_of(app.get(&path, &shop.commerce).await, StatusCode::FORBIDDEN, "FORBIDDEN").await;
     problem_of(app.get("/v1/marketplace/orders/ord_1", &sam).await, StatusCode::NOT_FOUND, "ORDER_NOT_FOUND").await;

@@ -44,7 +44,7 @@ async fn each_organisation_has_a_read_and_a_write_budget() {
     .await;
 
     // Another organisation is not affected; unauthenticated routes carry no budget.
-    let other = app.key("Another App", marketfront::app::keys::OrgKind::Distribution).await;
+    let other = app.key("Another App", marketfront::auth::OrgKind::Distribution).await;
     let response = app.get("/v1/marketplace/stores", &other).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header(&response, "x-ratelimit-remaining"), 2);

@@ -264,7 +264,7 @@ async fn gone_disables_the_endpoint_until_enabled_and_replay_sends_again() {
     json_of(app.post(&replay, &shop.distribution, &json!({})).await, StatusCode::ACCEPTED).await;
     let again = &received(&app, &partner, 3).await[2];
     assert_eq!(again.json()["eventType"], "order_create");
-    let stranger = app.key("Another App", marketfront::app::keys::OrgKind::Distribution).await;
+    let stranger = app.key("Another App", marketfront::auth::OrgKind::Distribution).await;
     problem_of(app.post(&replay, &stranger, &json!({})).await, StatusCode::NOT_FOUND, "NOT_FOUND").await;
 }
 

@@ -4,7 +4,7 @@
 use super::key_terms;
 use crate::app::error::{AppError, AppResult};
 use crate::app::idempotency;
-use crate::db::orders as order_store;
+use crate::db::orders as order_db;
 use crate::db::tokens;
 use crate::state::AppState;
 
@@ -18,14 +18,14 @@ pub async fn complete_abandoned(state: &AppState) -> AppResult<usize> {
     let count = abandoned.len();
     for (claim, order_id) in abandoned {
         if let Some(order_id) = order_id {
-            let order = order_store::get(&state.db, order_id).await?;
+            let order = order_db::get(&state.db, order_id).await?;
             if let Some(order) = order {
                 state.payments.void(&order.processor_key).await.map_err(AppError::internal)?;
             }
         }
         let mut tx = state.db.begin().await?;
         if let Some(order_id) = order_id {
-            order_store::mark_failed(&mut tx, order_id, "voided", "abandoned mid-place; rolled back", now).await?;
+            order_db::mark_failed(&mut tx, order_id, "voided", "abandoned mid-place; rolled back", now).await?;
             tokens::release(&mut tx, order_id).await?;
         }
         idempotency::forget(&mut tx, &claim).await?;

@@ -23,12 +23,12 @@ pub mod completer;
 
 use crate::app::error::{AppError, AppResult};
 use crate::app::idempotency::{self, Begun, Claim, KeyedRequest, Stored, Terms};
-use crate::app::keys::Caller;
 use crate::app::orders;
 use crate::app::secrets_at_rest;
 use crate::app::validate::token_hash;
+use crate::auth::Caller;
 use crate::cache::{load_menu, load_store};
-use crate::db::orders::{self as order_store, NewEvent, NewOrder, OrderRow};
+use crate::db::orders::{self as order_db, NewEvent, NewOrder, OrderRow};
 use crate::db::tokens;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::idempotency::{RecoveryPoint, scoped_key};
@@ -274,14 +274,14 @@ async fn create_order(
         processor: state.payments.name(),
         processor_key: processor_key(id),
     };
-    order_store::insert(tx, &new_order, now).await?;
+    order_db::insert(tx, &new_order, now).await?;
     tokens::consume(tx, &hash, id, now).await?;
     Ok(Ok(id))
 }
 
 /// Steps 2 and 3: authorise, then record the outcome if the key is still ours.
 async fn authorize(state: &AppState, claim: Claim, order_id: Uuid) -> AppResult<Placed> {
-    let order = order_store::get(&state.db, order_id)
+    let order = order_db::get(&state.db, order_id)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("order {order_id} vanished mid-place")))?;
     let request = AuthorizationRequest {
@@ -302,7 +302,7 @@ async fn authorize(state: &AppState, claim: Claim, order_id: Uuid) -> AppResult<
             if !idempotency::finish_refused(&mut tx, &claim, &refusal, now).await? {
                 return Err(idempotency::in_use());
             }
-            order_store::mark_failed(&mut tx, order_id, "declined", &reason, now).await?;
+            order_db::mark_failed(&mut tx, order_id, "declined", &reason, now).await?;
             tokens::release(&mut tx, order_id).await?;
             tx.commit().await?;
             Err(refusal)
@@ -351,10 +351,10 @@ async fn finish_placed(
         // Someone else carries this key now; it will answer with the same authorisation.
         return Err(idempotency::in_use());
     }
-    order_store::mark_placed(&mut tx, placed.id, reference, now).await?;
-    order_store::insert_history(&mut tx, placed.id, &first).await?;
+    order_db::mark_placed(&mut tx, placed.id, reference, now).await?;
+    order_db::insert_history(&mut tx, placed.id, &first).await?;
     for event in placement_events(&placed, &view, now) {
-        order_store::insert_event(&mut tx, &event, now).await?;
+        order_db::insert_event(&mut tx, &event, now).await?;
     }
     tx.commit().await?;
     metrics::counter!(names::PAYMENTS, "outcome" => "approved").increment(1);

@@ -8,7 +8,7 @@
 //! batches of about 3 tokens; Postgres then spent its CPU on per-statement work, and valid-cart
 //! validate ran about a fifth slower than with one batch (of about 9) at a time.
 
-use crate::db::tokens::{TokenRecord, insert_batch};
+use super::tokens::{TokenRecord, insert_batch};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 

@@ -1,7 +1,7 @@
 //! `/v1/webhooks/…`: a partner's endpoints and its deliveries.
 
-use super::auth::Partner;
-use super::extract::{JsonBody, QueryParams, parse_id};
+use crate::http::auth::Partner;
+use crate::http::extract::{JsonBody, QueryParams, parse_id};
 
 use crate::app::error::AppResult;
 use crate::app::webhooks::{self, DeliveryView, EndpointView, NewEndpoint};
@@ -16,16 +16,16 @@ use serde_json::{Value, json};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v1/webhooks/endpoints", get(list_endpoints).post(register))
+        .route("/v1/webhooks/endpoints", get(list_endpoints).post(create_endpoint))
         .route("/v1/webhooks/endpoints/{endpoint_id}", delete(delete_endpoint))
-        .route("/v1/webhooks/endpoints/{endpoint_id}/rotate-secret", post(rotate))
-        .route("/v1/webhooks/endpoints/{endpoint_id}/enable", post(enable))
+        .route("/v1/webhooks/endpoints/{endpoint_id}/rotate-secret", post(rotate_endpoint_secret))
+        .route("/v1/webhooks/endpoints/{endpoint_id}/enable", post(enable_endpoint))
         .route("/v1/webhooks/deliveries", get(list_deliveries))
-        .route("/v1/webhooks/deliveries/replay", post(replay_dead))
-        .route("/v1/webhooks/deliveries/{delivery_id}/replay", post(replay_one))
+        .route("/v1/webhooks/deliveries/replay", post(replay_dead_deliveries))
+        .route("/v1/webhooks/deliveries/{delivery_id}/replay", post(replay_delivery))
 }
 
-async fn register(
+async fn create_endpoint(
     State(state): State<AppState>,
     Partner(caller): Partner,
     JsonBody(new): JsonBody<NewEndpoint>,
@@ -55,7 +55,7 @@ struct Rotation {
     overlap_hours: Option<i64>,
 }
 
-async fn rotate(
+async fn rotate_endpoint_secret(
     State(state): State<AppState>,
     Partner(caller): Partner,
     Path(raw): Path<String>,
@@ -65,7 +65,7 @@ async fn rotate(
     Ok(Json(webhooks::rotate(&state, &caller, id, rotation.overlap_hours.unwrap_or(24)).await?))
 }
 
-async fn enable(
+async fn enable_endpoint(
     State(state): State<AppState>,
     Partner(caller): Partner,
     Path(raw): Path<String>,
@@ -100,7 +100,7 @@ async fn list_deliveries(
     Ok(Json(DeliveryPage { deliveries, total_count: total, has_more: page.has_more(total) }))
 }
 
-async fn replay_one(
+async fn replay_delivery(
     State(state): State<AppState>,
     Partner(caller): Partner,
     Path(raw): Path<String>,
@@ -111,7 +111,10 @@ async fn replay_one(
 }
 
 /// Every dead delivery of the organisation, again.
-async fn replay_dead(State(state): State<AppState>, Partner(caller): Partner) -> AppResult<(StatusCode, Json<Value>)> {
+async fn replay_dead_deliveries(
+    State(state): State<AppState>,
+    Partner(caller): Partner,
+) -> AppResult<(StatusCode, Json<Value>)> {
     let count = webhooks::replay(&state, &caller, None).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"replayed": count}))))
 }

@@ -1,7 +1,7 @@
 //! `/v1/commerce/onboarding/stores…`: a commerce partner brings a new store live by itself.
 
-use super::auth::Commerce;
-use super::extract::{JsonBody, QueryParams, parse_id};
+use crate::http::auth::Commerce;
+use crate::http::extract::{JsonBody, QueryParams, parse_id};
 
 use crate::app::error::{AppError, AppResult};
 use crate::app::onboarding::{self, Registration};
@@ -23,10 +23,10 @@ use uuid::Uuid;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v1/commerce/onboarding/stores", post(register).get(list))
-        .route("/v1/commerce/onboarding/stores/{onboarding_id}", get(get_one).delete(cancel))
-        .route("/v1/commerce/onboarding/stores/{onboarding_id}/activate", post(activate))
-        .route("/v1/commerce/onboarding/stores/{onboarding_id}/refetch", post(refetch))
+        .route("/v1/commerce/onboarding/stores", post(create_onboarding).get(list_onboardings))
+        .route("/v1/commerce/onboarding/stores/{onboarding_id}", get(get_onboarding).delete(cancel_onboarding))
+        .route("/v1/commerce/onboarding/stores/{onboarding_id}/activate", post(activate_onboarding))
+        .route("/v1/commerce/onboarding/stores/{onboarding_id}/refetch", post(refetch_onboarding))
 }
 
 /// An onboarding as its partner sees it.
@@ -107,7 +107,7 @@ fn location(id: Uuid) -> (header::HeaderName, String) {
 
 /// 202 for a new onboarding (its catalog is fetched in the background); 200 with the existing
 /// one when the `partnerStoreId` is already being onboarded or is live.
-async fn register(
+async fn create_onboarding(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     JsonBody(body): JsonBody<Registration>,
@@ -124,7 +124,7 @@ struct ListQuery {
     status: Option<String>,
 }
 
-async fn list(
+async fn list_onboardings(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     QueryParams(query): QueryParams<ListQuery>,
@@ -150,7 +150,7 @@ async fn list(
     }))
 }
 
-async fn get_one(
+async fn get_onboarding(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
@@ -159,7 +159,7 @@ async fn get_one(
     Ok(Json(row.into()))
 }
 
-async fn cancel(
+async fn cancel_onboarding(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
@@ -169,7 +169,7 @@ async fn cancel(
 }
 
 /// 202: the fetch happens in the background, as on registration.
-async fn refetch(
+async fn refetch_onboarding(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
@@ -178,7 +178,7 @@ async fn refetch(
     Ok((StatusCode::ACCEPTED, [location(row.id)], Json(OnboardingView::from(row))).into_response())
 }
 
-async fn activate(
+async fn activate_onboarding(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     Path(raw): Path<String>,

@@ -1,16 +1,17 @@
 //! `/v1/marketplace/orders/…`: pricing, placing and reading orders.
 
-use super::auth::Distribution;
-use super::context::RequestContext;
-use super::extract::{JsonBody, JsonDocument, QueryParams, parse_id};
+use crate::auth::budget::Budget;
+use crate::http::auth::{Distribution, spends};
+use crate::http::context::RequestContext;
+use crate::http::extract::{JsonBody, JsonDocument, QueryParams, parse_id};
 
-use super::problem::IDEMPOTENT_REPLAYED;
 use crate::app::error::{AppError, AppResult};
 use crate::app::place::{self, PlaceCommand};
 use crate::app::{orders, validate};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::idempotency::{self, KeyProblem};
 use crate::domain::order::{OrderRequest, OrderView, PlaceRequest, ValidatedOrder};
+use crate::http::problem::IDEMPOTENT_REPLAYED;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v1/marketplace/orders/validate", post(validate_order))
+        .route("/v1/marketplace/orders/validate", post(validate_order).layer(spends(Budget::Read)))
         .route("/v1/marketplace/orders/place", post(place_order))
         .route("/v1/marketplace/orders", get(list_orders))
         .route("/v1/marketplace/orders/{order_id}", get(get_order))

@@ -1,14 +1,14 @@
 //! `/v1/commerce/…`: what a restaurant system calls to describe its stores and menus.
 
-use super::auth::Commerce;
-use super::extract::{JsonBody, QueryParams, parse_id};
+use crate::http::auth::Commerce;
+use crate::http::extract::{JsonBody, QueryParams, parse_id};
 
-use super::views::{CatalogSetView, IngestionView, StatusResponse, StorePage, StoreView};
 use crate::app::error::AppResult;
 use crate::app::{catalog, ingest, stores};
 use crate::domain::catalog::CatalogSet;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::store::{StatusUpdate, StoreDetails};
+use crate::http::views::{CatalogSetView, IngestionView, StatusResponse, StorePage, StoreView};
 use crate::state::AppState;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{StatusCode, header};
@@ -24,12 +24,12 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/commerce/stores", get(list_stores))
         .route("/v1/commerce/stores/{store_id}", get(get_store).put(upsert_store))
-        .route("/v1/commerce/stores/{store_id}/status", get(get_status).post(update_status))
+        .route("/v1/commerce/stores/{store_id}/status", get(get_store_status).post(update_store_status))
         .route(
             "/v1/commerce/stores/{store_id}/catalog-set",
             put(push_catalog_set).get(get_catalog_set).layer(DefaultBodyLimit::max(CATALOG_BODY_LIMIT)),
         )
-        .route("/v1/commerce/catalogset-notification", post(notify_catalog_set))
+        .route("/v1/commerce/catalogset-notification", post(request_catalog_pull))
         .route("/v1/commerce/catalogset-ingestions/{ingestion_id}", get(get_ingestion))
 }
 
@@ -81,7 +81,7 @@ async fn upsert_store(
     Ok((status, [(header::LOCATION, location)], Json(StoreView::of(row, state.now(), None))).into_response())
 }
 
-async fn get_status(
+async fn get_store_status(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
@@ -90,7 +90,7 @@ async fn get_status(
     Ok(Json(StatusResponse::of(&row, state.now())))
 }
 
-async fn update_status(
+async fn update_store_status(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     Path(raw): Path<String>,
@@ -133,7 +133,7 @@ struct Notification {
 }
 
 /// 202: the pull happens in the background; `Location` is where to read how it went.
-async fn notify_catalog_set(
+async fn request_catalog_pull(
     State(state): State<AppState>,
     Commerce(caller): Commerce,
     QueryParams(query): QueryParams<NotificationQuery>,

@@ -2,7 +2,7 @@
 //! authentication (`auth::spend_budget`), which reports its verdict through a slot this
 //! middleware put in the request.
 
-use crate::rate_limit::Verdict;
+use crate::auth::budget::Verdict;
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;

@@ -1,12 +1,12 @@
 //! `/v1/marketplace/…`: what a distribution partner calls to find stores and read menus.
 
-use super::auth::Distribution;
-use super::extract::{QueryParams, parse_id};
-use super::views::{CatalogSetView, StorePage, StoreView};
 use crate::app::error::AppResult;
 use crate::app::{catalog, stores};
 use crate::domain::discovery::DiscoveryRequest;
 use crate::domain::error_code::ErrorCode;
+use crate::http::auth::Distribution;
+use crate::http::extract::{QueryParams, parse_id};
+use crate::http::views::{CatalogSetView, StorePage, StoreView};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v1/marketplace/stores", get(discover))
+        .route("/v1/marketplace/stores", get(discover_stores))
         .route("/v1/marketplace/stores/{store_id}", get(get_store))
         .route("/v1/marketplace/catalog-sets/{catalog_set_id}", get(get_catalog_set))
 }
@@ -32,7 +32,7 @@ struct DiscoveryQuery {
     offset: Option<i64>,
 }
 
-async fn discover(
+async fn discover_stores(
     State(state): State<AppState>,
     _caller: Distribution,
     QueryParams(query): QueryParams<DiscoveryQuery>,

@@ -1,11 +1,11 @@
 //! `POST /v1/marketplace/session/create`: a distribution partner mints a session for a user.
 
-use super::auth::Distribution;
-use super::extract::JsonBody;
 use crate::app::error::{AppError, AppResult};
-use crate::app::sessions::{self, DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, SessionUser};
+use crate::auth::sessions::{self, DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, SessionUser};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::problem::Problem;
+use crate::http::auth::Distribution;
+use crate::http::extract::JsonBody;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/marketplace/session/create", post(create))
+    Router::new().route("/v1/marketplace/session/create", post(create_session))
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,7 +43,7 @@ struct Session {
     partner_user_id: String,
 }
 
-async fn create(
+async fn create_session(
     State(state): State<AppState>,
     Distribution(caller): Distribution,
     JsonBody(body): JsonBody<CreateSession>,

@@ -1,0 +1,116 @@
+//! Identity: who is calling and what they may spend. Every door (the HTTP extractors, the MCP
+//! server) authenticates through here: API keys (`api_keys`: hashing and lookup, cached),
+//! session JWTs (`sessions`), and the per-organisation request budgets (`budget`) a route or
+//! tool declares it spends.
+
+pub mod api_keys;
+pub mod budget;
+pub mod sessions;
+
+use crate::app::error::{AppError, AppResult};
+use crate::domain::error_code::ErrorCode;
+use crate::state::AppState;
+use api_keys::AuthFailure;
+use sessions::SessionFailure;
+use uuid::Uuid;
+
+/// A partner organisation's kind: who it is decides which half of the API it may call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum OrgKind {
+    Distribution,
+    Commerce,
+}
+
+impl OrgKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgKind::Distribution => "distribution",
+            OrgKind::Commerce => "commerce",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "distribution" => Some(OrgKind::Distribution),
+            "commerce" => Some(OrgKind::Commerce),
+            _ => None,
+        }
+    }
+}
+
+/// An authenticated caller: an API key, or a session a distribution partner minted for a user.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub organization_id: Uuid,
+    pub kind: OrgKind,
+    pub key_id: Option<Uuid>,
+    pub session: Option<sessions::SessionUser>,
+}
+
+impl std::fmt::Display for OrgKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn unauthenticated(detail: &str) -> AppError {
+    AppError::new(ErrorCode::Unauthenticated, detail)
+}
+
+/// Who a bearer credential speaks for: an API key (`mfk_…`), else a session JWT.
+/// `spend_lookup` is called before a lookup only the database can answer, and after a failed
+/// session, so that the door can charge the client's address for guesses.
+pub async fn authenticate(
+    state: &AppState,
+    presented: &str,
+    spend_lookup: impl Fn() -> AppResult<()>,
+) -> AppResult<Caller> {
+    if presented.starts_with("mfk_") {
+        api_key(state, presented, spend_lookup).await
+    } else {
+        session(state, presented).await.inspect_err(|_| {
+            // A failed session costs its address from the same budget; the refusal stays 401
+            // unless that budget was already spent.
+            let _ = spend_lookup();
+        })
+    }
+}
+
+/// From the cache when this instance knows the key; otherwise the lookup is paid for from the
+/// client address's budget first.
+async fn api_key(state: &AppState, presented: &str, spend_lookup: impl Fn() -> AppResult<()>) -> AppResult<Caller> {
+    let hash = api_keys::hash(presented);
+    let answer = match api_keys::authenticate_cached(&state.cache, &hash, state.now()) {
+        Some(answer) => answer,
+        None => {
+            spend_lookup()?;
+            api_keys::authenticate_stored(&state.db, &state.cache, hash, state.now()).await?
+        }
+    };
+    match answer {
+        Ok(caller) => Ok(caller),
+        Err(AuthFailure::Unknown) => Err(unauthenticated("The API key is not recognised.")),
+        Err(AuthFailure::Expired) => Err(unauthenticated("The API key has expired.")),
+        Err(AuthFailure::Revoked) => Err(unauthenticated("The API key has been revoked.")),
+    }
+}
+
+/// Anything that is not an API key is taken for a session JWT. A well-signed session still
+/// needs its organisation to hold a live key: revoking a partner's keys ends its sessions too.
+async fn session(state: &AppState, presented: &str) -> AppResult<Caller> {
+    match sessions::verify(&state.config.jwt_secret, presented, state.now()) {
+        Ok((organization_id, user)) => {
+            if !api_keys::session_organization_is_live(&state.db, &state.cache, organization_id, state.now()).await? {
+                return Err(unauthenticated(
+                    "The session's partner no longer holds a live API key; the session has ended.",
+                ));
+            }
+            Ok(Caller { organization_id, kind: OrgKind::Distribution, key_id: None, session: Some(user) })
+        }
+        Err(SessionFailure::Expired) => Err(unauthenticated("The session has expired; create a new one.")),
+        Err(SessionFailure::Invalid) => {
+            Err(unauthenticated("The credential is neither a known API key nor a valid session."))
+        }
+    }
+}

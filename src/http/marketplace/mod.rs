@@ -1,0 +1,13 @@
+//! `/v1/marketplace/…`: what a distribution partner (app, site, agent) calls, with its API key
+//! or a session: sessions, stores and menus, pricing, placing and reading orders.
+
+pub mod orders;
+pub mod sessions;
+pub mod stores;
+
+use crate::state::AppState;
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(sessions::routes()).merge(stores::routes()).merge(orders::routes())
+}
