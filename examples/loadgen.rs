@@ -189,7 +189,7 @@ async fn start_receiver() -> (String, std::sync::Arc<Mutex<Receipts>>) {
                 }
                 receipts.first.get_or_insert(now);
                 receipts.last = Some(now);
-                axum::http::StatusCode::OK
+                StatusCode::OK
             }
         }),
     );

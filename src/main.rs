@@ -173,7 +173,7 @@ async fn keys_command(config: Config, action: KeysCommand) -> anyhow::Result<()>
             println!("{}", issued.key);
         }
         KeysCommand::List { org } => {
-            for key in marketfront::db::keys::list(&pool, org.as_deref()).await? {
+            for key in db::keys::list(&pool, org.as_deref()).await? {
                 let state = match (key.revoked_at, key.expires_at) {
                     (Some(at), _) => format!("revoked {}", at.to_rfc3339()),
                     (None, Some(at)) if at <= now => format!("expired {}", at.to_rfc3339()),

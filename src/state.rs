@@ -50,6 +50,7 @@ impl AppState {
             config.rate_limit_reads_per_minute,
             config.rate_limit_writes_per_minute,
             config.auth_lookups_per_minute,
+            clock.clone(),
         ));
         Ok(AppState(Arc::new(Shared {
             db: pool.clone(),

@@ -2,6 +2,13 @@
 
 use tracing_subscriber::EnvFilter;
 
+/// For tests: readable lines through the test harness's capture (shown for a failing test, or
+/// for every test with `--nocapture`).
+pub fn init_for_tests(filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+}
+
 pub fn init(filter: &str, json: bool) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);

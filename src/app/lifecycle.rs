@@ -254,7 +254,7 @@ pub async fn keep_orders(state: &AppState) -> anyhow::Result<()> {
         };
         match update_status(state, Actor::Server, order_id, cancel).await {
             Ok(order) if order.state == "cancelled" => {
-                tracing::warn!(%order_id, "order cancelled: not confirmed by the restaurant in time")
+                tracing::warn!(%order_id, "order cancelled: not confirmed by the restaurant in time");
             }
             // Confirmed (or closed) meanwhile: update_status left it alone.
             Ok(_) => {}

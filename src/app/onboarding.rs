@@ -148,7 +148,7 @@ pub async fn activate(state: &AppState, organization_id: Uuid, id: Uuid) -> AppR
         None => {
             ensure_room_for_endpoint(state, &mut tx, organization_id).await?;
             let secret = new_secret();
-            let events: Vec<String> = events_for(OrgKind::Commerce).iter().map(|e| e.to_string()).collect();
+            let events: Vec<String> = events_for(OrgKind::Commerce).iter().map(ToString::to_string).collect();
             let endpoint = webhooks::insert_endpoint(
                 &mut *tx,
                 Uuid::now_v7(),

@@ -86,7 +86,7 @@ pub async fn register(state: &AppState, caller: &Caller, new: NewEndpoint) -> Ap
     if let Err(why) = outbound::check_partner_url(&new.url, state.config.allow_private_urls).await {
         problems.push(Problem::at("INVALID_URL", "$.url", why));
     }
-    let event_types = new.event_types.unwrap_or_else(|| allowed.iter().map(|e| e.to_string()).collect());
+    let event_types = new.event_types.unwrap_or_else(|| allowed.iter().map(ToString::to_string).collect());
     if event_types.is_empty() {
         problems.push(Problem::at("INVALID_VALUE", "$.eventTypes", "subscribe to at least one event type"));
     }

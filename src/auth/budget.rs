@@ -5,12 +5,42 @@
 //! over N instances, a partner can reach up to N times the budget. That keeps the hot path free
 //! of database writes; it is recorded as a decision in the README.
 
-use governor::clock::{Clock, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::clock::Clock as _;
+use governor::middleware::{NoOpMiddleware, StateInformationMiddleware};
+use governor::nanos::Nanos;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use uuid::Uuid;
+
+/// The service's clock (`crate::clock`), as governor reads time: budgets refill by the same
+/// "now" as everything else, so tests drive them with the test clock rather than the wall.
+/// It never runs backwards: a clock stepped back holds still until it catches up, so a step
+/// back neither refuses everyone nor grants more.
+#[derive(Clone)]
+pub struct ServiceClock {
+    clock: Arc<dyn crate::clock::Clock>,
+    latest: Arc<AtomicU64>,
+}
+
+impl ServiceClock {
+    fn new(clock: Arc<dyn crate::clock::Clock>) -> Self {
+        ServiceClock { clock, latest: Arc::new(AtomicU64::new(0)) }
+    }
+}
+
+impl governor::clock::Clock for ServiceClock {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        let nanos = u64::try_from(self.clock.now().timestamp_nanos_opt().unwrap_or(0)).unwrap_or(0);
+        let before = self.latest.fetch_max(nanos, Ordering::AcqRel);
+        Nanos::new(before.max(nanos))
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Budget {
@@ -30,34 +60,43 @@ pub struct Verdict {
     pub retry_after: u64,
 }
 
-type Limiter = DefaultKeyedRateLimiter<Uuid, StateInformationMiddleware>;
+type Limiter = RateLimiter<Uuid, DefaultKeyedStateStore<Uuid>, ServiceClock, StateInformationMiddleware>;
+type LookupLimiter = RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, ServiceClock, NoOpMiddleware<Nanos>>;
 
 pub struct RateLimits {
     reads: Limiter,
     writes: Limiter,
     /// Per client address: authentications the cache cannot answer (see `check_lookup`).
-    lookups: DefaultKeyedRateLimiter<IpAddr>,
+    lookups: LookupLimiter,
     read_limit: u32,
     write_limit: u32,
-    clock: DefaultClock,
+    clock: ServiceClock,
 }
 
-fn limiter(per_minute: NonZeroU32) -> Limiter {
-    RateLimiter::keyed(Quota::per_minute(per_minute)).with_middleware::<StateInformationMiddleware>()
+fn limiter(per_minute: NonZeroU32, clock: &ServiceClock) -> Limiter {
+    let plain: RateLimiter<Uuid, DefaultKeyedStateStore<Uuid>, ServiceClock, NoOpMiddleware<Nanos>> =
+        RateLimiter::new(Quota::per_minute(per_minute), DefaultKeyedStateStore::default(), clock.clone());
+    plain.with_middleware::<StateInformationMiddleware>()
 }
 
 impl RateLimits {
-    pub fn new(reads_per_minute: u32, writes_per_minute: u32, lookups_per_minute: u32) -> Self {
+    pub fn new(
+        reads_per_minute: u32,
+        writes_per_minute: u32,
+        lookups_per_minute: u32,
+        clock: Arc<dyn crate::clock::Clock>,
+    ) -> Self {
+        let clock = ServiceClock::new(clock);
         let reads = NonZeroU32::new(reads_per_minute).unwrap_or(NonZeroU32::MIN);
         let writes = NonZeroU32::new(writes_per_minute).unwrap_or(NonZeroU32::MIN);
         let lookups = NonZeroU32::new(lookups_per_minute).unwrap_or(NonZeroU32::MIN);
         RateLimits {
-            reads: limiter(reads),
-            writes: limiter(writes),
-            lookups: RateLimiter::keyed(Quota::per_minute(lookups)),
+            reads: limiter(reads, &clock),
+            writes: limiter(writes, &clock),
+            lookups: RateLimiter::new(Quota::per_minute(lookups), DefaultKeyedStateStore::default(), clock.clone()),
             read_limit: reads.get(),
             write_limit: writes.get(),
-            clock: DefaultClock::default(),
+            clock,
         }
     }
 
@@ -113,7 +152,7 @@ mod tests {
 
     #[test]
     fn reads_and_writes_are_separate_budgets_per_organisation() {
-        let limits = RateLimits::new(3, 2, 1);
+        let limits = RateLimits::new(3, 2, 1, Arc::new(crate::clock::SystemClock));
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
         assert_eq!(limits.check(a, Budget::Write).remaining, 1);
         assert!(limits.check(a, Budget::Write).allowed);
@@ -127,8 +166,23 @@ mod tests {
     }
 
     #[test]
+    fn budgets_follow_the_service_clock_and_a_step_back_holds_it_still() {
+        use chrono::TimeZone;
+        let start = chrono::Utc.with_ymd_and_hms(2026, 11, 23, 17, 0, 0).unwrap();
+        let clock = crate::clock::ManualClock::new(start);
+        let limits = RateLimits::new(1, 1, 1, Arc::new(clock.clone()));
+        let org = Uuid::new_v4();
+        assert!(limits.check(org, Budget::Read).allowed);
+        assert_eq!(limits.check(org, Budget::Read).retry_after, 60, "exact: the clock stands still");
+        clock.set(start - chrono::Duration::hours(5));
+        assert_eq!(limits.check(org, Budget::Read).retry_after, 60, "a step back is not a long wait");
+        clock.set(start + chrono::Duration::seconds(60));
+        assert!(limits.check(org, Budget::Read).allowed, "a minute later, one more");
+    }
+
+    #[test]
     fn lookups_are_budgeted_per_client_address() {
-        let limits = RateLimits::new(10, 10, 2);
+        let limits = RateLimits::new(10, 10, 2, Arc::new(crate::clock::SystemClock));
         let (one, two): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
         assert!(limits.check_lookup(one).is_ok() && limits.check_lookup(one).is_ok());
         let wait = limits.check_lookup(one).unwrap_err();

@@ -12,8 +12,8 @@ use uuid::Uuid;
 /// A catalog set as it is kept: the partner's document and its store.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredCatalogSet {
-    pub id: uuid::Uuid,
-    pub store_id: uuid::Uuid,
+    pub id: Uuid,
+    pub store_id: Uuid,
     #[sqlx(json)]
     pub document: CatalogSet,
     pub version: i64,

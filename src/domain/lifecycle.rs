@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn an_estimate_must_be_near_now_and_a_reason_short() {
-        let now = chrono::Utc::now();
+        let now = Utc::now();
         assert!(check_estimated_ready_at(now + Duration::minutes(20), now).is_ok());
         assert!(check_estimated_ready_at(now - Duration::hours(2), now).is_ok());
         let year_one = DateTime::parse_from_rfc3339("0001-01-01T00:00:00Z").unwrap().to_utc();
@@ -164,9 +164,8 @@ mod tests {
                 Err(Refusal::Input { path: "$.estimatedReadyAt", .. })
             ));
         }
-        let open = Progress { state: State::Open, status: Status::Pending, delivery: false };
-        let long =
-            Update { state: Some(State::Cancelled), status: None, cancel_reason: Some("x".repeat(MAX_TEXT_CHARS + 1)) };
+        let open = Progress { state: Open, status: Pending, delivery: false };
+        let long = Update { state: Some(Cancelled), status: None, cancel_reason: Some("x".repeat(MAX_TEXT_CHARS + 1)) };
         assert!(matches!(apply(open, &long), Err(Refusal::Input { path: "$.cancelReason", .. })));
     }
 
@@ -230,7 +229,7 @@ mod tests {
                 Closed => assert_eq!(got, Err(Refusal::Closed(current.state)), "row {i}"),
                 Transition => assert!(matches!(got, Err(Refusal::Transition(_))), "row {i}: {got:?}"),
                 Input(path) => {
-                    assert!(matches!(got, Err(Refusal::Input { path: p, .. }) if p == path), "row {i}: {got:?}")
+                    assert!(matches!(got, Err(Refusal::Input { path: p, .. }) if p == path), "row {i}: {got:?}");
                 }
             }
         }

@@ -64,9 +64,9 @@ mod tests {
         #[derive(serde::Deserialize)]
         struct Body {
             #[serde(with = "super::json_number")]
-            price: rust_decimal::Decimal,
+            price: Decimal,
             #[serde(default, with = "super::json_number::option")]
-            tip: Option<rust_decimal::Decimal>,
+            tip: Option<Decimal>,
         }
         let body: Body = serde_json::from_str(r#"{"price": 12.50, "tip": 1e2}"#).unwrap();
         assert_eq!((body.price.to_string(), body.tip.unwrap().to_string()), ("12.50".into(), "100".into()));

@@ -430,12 +430,12 @@ mod tests {
                 trace_id: Some("abc".into()),
             },
         };
-        let joined: serde_json::Value = serde_json::from_slice(&answer.to_json().unwrap()).unwrap();
+        let joined: Value = serde_json::from_slice(&answer.to_json().unwrap()).unwrap();
         let mut expected = serde_json::to_value(priced).unwrap();
-        let serde_json::Value::Object(verdict) = serde_json::to_value(&answer.verdict).unwrap() else { unreachable!() };
+        let Value::Object(verdict) = serde_json::to_value(&answer.verdict).unwrap() else { unreachable!() };
         expected.as_object_mut().unwrap().extend(verdict);
         assert_eq!(joined, expected);
-        assert_eq!(joined["amounts"], serde_json::Value::Null, "an unpriced order says so");
+        assert_eq!(joined["amounts"], Value::Null, "an unpriced order says so");
         assert_eq!(joined["customer"]["firstName"], "Ada");
     }
 }

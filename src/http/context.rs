@@ -34,8 +34,7 @@ impl RequestContext {
         // sides share it; anything else is replaced.
         let request_id = header(REQUEST_ID)
             .filter(|id| !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()))
-            .map(str::to_string)
-            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+            .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_string);
         let (trace_id, trace_flags) =
             header(TRACEPARENT).and_then(parse_traceparent).unwrap_or_else(|| (random_hex(16), "01".to_string()));
         RequestContext { request_id, trace_id, trace_flags }
@@ -122,7 +121,7 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
         headers.insert(TRACEPARENT, value);
     }
     span.in_scope(|| {
-        tracing::info!(status = status.as_u16(), latency_ms = started.elapsed().as_secs_f64() * 1000.0, "handled")
+        tracing::info!(status = status.as_u16(), latency_ms = started.elapsed().as_secs_f64() * 1000.0, "handled");
     });
     response
 }

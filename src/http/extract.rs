@@ -47,11 +47,10 @@ async fn json_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .map(|mime| {
+        .is_some_and(|mime| {
             let mime = mime.trim().to_ascii_lowercase();
             mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
-        })
-        .unwrap_or(false);
+        });
     if !json_content {
         return Err(AppError::invalid_request("The body must be JSON, sent with Content-Type: application/json."));
     }

@@ -2,128 +2,13 @@
 //! payment step, then restarted (the money and the order must still come out right), and two
 //! side by side on one database given the same key at once.
 
+use crate::binary::{Scene, Server};
 use crate::helpers::*;
-use marketfront::app::keys;
-use marketfront::auth::OrgKind;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use sqlx::PgPool;
-use std::process::{Child, Command, Stdio};
+use serde_json::Value;
 use std::time::Duration;
-use uuid::Uuid;
-
-/// A server process of the real binary on a free port. Its lease is 3 s and its payment
-/// timeout 2 s, so a takeover happens within seconds and never while a payment is running.
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Server {
-    async fn start(database_url: &str) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(env!("CARGO_BIN_EXE_marketfront"))
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("MARKETFRONT_LISTEN", format!("127.0.0.1:{port}"))
-            .env("MARKETFRONT_PLACE_LEASE_SECONDS", "3")
-            .env("MARKETFRONT_PAYMENT_TIMEOUT_SECONDS", "2")
-            .env("MARKETFRONT_COMPLETER_INTERVAL_MS", "200")
-            .env("MARKETFRONT_LOG", "warn")
-            .env("MARKETFRONT_JWT_SECRET", TEST_JWT_SECRET)
-            .env("MARKETFRONT_ENCRYPTION_KEY", TEST_ENCRYPTION_KEY)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start marketfront");
-        let server = Server { child, address: format!("http://127.0.0.1:{port}") };
-        let client = reqwest::Client::new();
-        for _ in 0..200 {
-            if let Ok(response) = client.get(format!("{}/readyz", server.address)).send().await
-                && response.status() == StatusCode::OK
-            {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("marketfront did not become ready");
-    }
-
-    /// SIGKILL: no shutdown, no cleanup, exactly like a crashed machine.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Scene {
-    client: reqwest::Client,
-    pool: PgPool,
-    distribution: String,
-    body: Value,
-    key: String,
-}
 
 impl Scene {
-    /// Sets up a store open around the clock (the process runs on the real clock) and a
-    /// validated order paid with a card that takes 1 s to authorise: a second inside the 2 s
-    /// payment timeout, so a machine busy with the other tests does not time the retry out.
-    async fn new(database: &TestDatabase, server: &Server) -> Scene {
-        let pool = PgPool::connect(&database.url).await.unwrap();
-        let commerce = keys::create(&pool, "Crash Kitchen", OrgKind::Commerce, None, None).await.unwrap().key;
-        let distribution = keys::create(&pool, "Crash App", OrgKind::Distribution, None, None).await.unwrap().key;
-        let client = reqwest::Client::new();
-        let (store, catalog) = (Uuid::now_v7(), Uuid::now_v7());
-        let mut details = store_body("Always Open");
-        details["availability"] = every_day("00:00:00", "00:00:00");
-        let put = |path: String, body: Value, key: &str| {
-            client.put(format!("{}{path}", server.address)).bearer_auth(key).json(&body).send()
-        };
-        assert!(put(format!("/v1/commerce/stores/{store}"), details, &commerce).await.unwrap().status().is_success());
-        let menu = catalog_body(catalog);
-        let pushed = put(format!("/v1/commerce/stores/{store}/catalog-set"), menu, &commerce).await.unwrap();
-        assert!(pushed.status().is_success());
-        let order = json!({
-            "cart": {"storeId": store, "catalogSetId": catalog, "lineItems": [margherita("l1", 1, "large", 0)]},
-            "fulfillmentType": "Pickup",
-            "customer": {"firstName": "Crash", "email": "crash@example.com"}
-        });
-        let validated = client
-            .post(format!("{}/v1/marketplace/orders/validate", server.address))
-            .bearer_auth(&distribution)
-            .json(&order)
-            .send()
-            .await
-            .unwrap();
-        let answer: Value = validated.json().await.unwrap();
-        assert_eq!(answer["isValid"], true, "{answer}");
-        let mut body = order;
-        body["validatedOrderToken"] = answer["validatedOrderToken"].clone();
-        body["amounts"] = json!({"total": answer["amounts"]["total"]});
-        body["payment"] = json!({"cardOnFile": {"cardToken": "tok_slow_1000", "processorType": "stripe"}});
-        Scene { client, pool, distribution, body, key: fresh_key() }
-    }
-
-    fn place(&self, server: &Server) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + use<> {
-        self.client
-            .post(format!("{}{PLACE}", server.address))
-            .bearer_auth(&self.distribution)
-            .header("idempotency-key", &self.key)
-            .json(&self.body)
-            .send()
-    }
-
-    async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
-    }
-
     /// Sends a place and kills the server once the request is inside the payment step.
     async fn kill_mid_payment(&self, server: Server) {
         let in_flight = tokio::spawn(self.place(&server));

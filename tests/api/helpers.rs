@@ -19,6 +19,21 @@ pub const TEST_JWT_SECRET: &str = "test-only-jwt-secret-of-at-least-32-bytes";
 /// Base64 of 32 bytes.
 pub const TEST_ENCRYPTION_KEY: &str = "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU=";
 
+/// `TEST_LOG=1` shows the server's logs in the tests (`TEST_LOG=debug,sqlx=info` picks a filter);
+/// in-process servers log through the harness, spawned binaries to the test's stderr.
+pub fn test_log_filter() -> Option<String> {
+    let value = std::env::var("TEST_LOG").ok().filter(|v| !v.is_empty() && v != "0")?;
+    Some(if value == "1" { "info,sqlx=warn".to_string() } else { value })
+}
+
+/// How a spawned `marketfront` binary logs: quietly, unless `TEST_LOG` asks for its logs.
+pub fn binary_logging(command: &mut std::process::Command) -> &mut std::process::Command {
+    match test_log_filter() {
+        Some(filter) => command.env("MARKETFRONT_LOG", filter).stderr(std::process::Stdio::inherit()),
+        None => command.env("MARKETFRONT_LOG", "warn").stderr(std::process::Stdio::null()),
+    }
+}
+
 pub fn server_url() -> String {
     std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
 }
@@ -60,6 +75,9 @@ impl TestDatabase {
 
 /// Prepares the database, then serves the real application on a random port with every worker.
 async fn start_instance(config: Config, clock: ManualClock) -> (String, AppState) {
+    if let Some(filter) = test_log_filter() {
+        marketfront::telemetry::init_for_tests(&filter);
+    }
     let state = marketfront::start(config, Arc::new(clock)).await.expect("prepare test database");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
@@ -172,7 +190,7 @@ impl TestApp {
     pub async fn eventually<T, F, Fut>(&self, what: &str, mut check: F) -> T
     where
         F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Option<T>>,
+        Fut: Future<Output = Option<T>>,
     {
         for _ in 0..200 {
             if let Some(value) = check().await {
