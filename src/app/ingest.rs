@@ -11,6 +11,7 @@ use crate::domain::catalog::CatalogSet;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ingestion::Ingestion;
 use crate::domain::problem::Problem;
+use crate::domain::retry::Schedule;
 use crate::input::parse_json;
 use crate::outbound::{self, FetchError, Limits};
 use crate::state::AppState;
@@ -65,19 +66,24 @@ pub enum Fetched {
 /// Fetches and parses a catalog set from `url`, as the `attempt`th try (from 1); `url_path` is
 /// the JSONPath of the field the partner gave the URL in. Shared by catalog pulls and store
 /// onboarding, so both treat failures and retries the same way.
+/// A fetch's retries: the configured base delay, doubling, until the configured attempts are made.
+fn retries(state: &AppState) -> Schedule {
+    Schedule::Doubling {
+        base: chrono::Duration::from_std(state.config.pull_retry_base).unwrap_or(chrono::Duration::seconds(2)),
+        attempts: state.config.pull_max_attempts.max(1) as u32,
+    }
+}
+
 pub async fn fetch_catalog_set(state: &AppState, url: &str, url_path: &str, attempt: i32) -> Fetched {
     let limits = Limits {
         allow_private: state.config.allow_private_urls,
         timeout: state.config.pull_timeout,
         max_bytes: state.config.pull_max_bytes,
     };
-    let body = match outbound::fetch(url, limits).await {
-        Ok(body) => body,
-        Err(FetchError::Transient(error)) if attempt < state.config.pull_max_attempts => {
-            let delay = state.config.pull_retry_base * 2u32.saturating_pow(attempt.max(1) as u32 - 1);
-            return Fetched::RetryAt(state.now() + chrono::Duration::from_std(delay).unwrap_or_default(), error);
-        }
-        Err(FetchError::Transient(error) | FetchError::Permanent(error)) => {
+    let body = match (outbound::fetch(url, limits).await, retries(state).after(attempt.max(1) as u32, 0.0)) {
+        (Ok(body), _) => body,
+        (Err(FetchError::Transient(error)), Some(delay)) => return Fetched::RetryAt(state.now() + delay, error),
+        (Err(FetchError::Transient(error) | FetchError::Permanent(error)), _) => {
             let problem = Problem::at("FETCH_FAILED", url_path, error.clone());
             return Fetched::Failed(error, vec![problem]);
         }
@@ -97,7 +103,7 @@ pub async fn fetch_catalog_set(state: &AppState, url: &str, url_path: &str, atte
 
 /// Claims and runs one due pull; `false` when there was none. `claimed` is called as soon as
 /// a job is claimed, before the (possibly slow) fetch.
-pub async fn run_one(state: &AppState, claimed: impl FnOnce()) -> anyhow::Result<bool> {
+pub async fn run_one(state: &AppState, claimed: impl FnOnce()) -> AppResult<bool> {
     let Some(job) = ingestions::claim_next(&state.db, state.now(), lease(state), per_organization(state)).await? else {
         return Ok(false);
     };

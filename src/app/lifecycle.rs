@@ -14,7 +14,7 @@ use crate::app::place::MARKETFRONT;
 use crate::db::orders::{self as order_db, Change, OrderRow};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::lifecycle::{self, Progress, Refusal, State, Status, Update};
-use crate::domain::order::{HistoryEntry, OrderView};
+use crate::domain::order::{FulfillmentType, HistoryEntry, OrderView, PaymentState};
 use crate::domain::problem::Problem;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -56,9 +56,9 @@ impl Actor {
 
 fn progress(row: &OrderRow) -> Progress {
     Progress {
-        state: State::parse(&row.state).unwrap_or(State::Open),
-        status: Status::parse(&row.status).unwrap_or(Status::Pending),
-        delivery: row.fulfillment_type == "DeliveryByMerchant",
+        state: row.state,
+        status: row.status,
+        delivery: row.fulfillment_type == FulfillmentType::DeliveryByMerchant,
     }
 }
 
@@ -124,12 +124,12 @@ pub async fn update_status(
     let change = Change {
         id: order_id,
         version: row.version + 1,
-        state: next.state.as_str(),
-        status: next.status.as_str(),
+        state: next.state,
+        status: next.status,
         estimated_ready_at: estimate,
         cancel_reason: reason,
     };
-    let view = record(&mut tx, &row, &change, &row.payment_state, actor, reason.map(String::from), now).await?;
+    let view = record(&mut tx, &row, &change, row.payment_state, actor, reason.map(String::from), now).await?;
     if matches!(actor, Actor::Server) {
         // The restaurant did not cancel this itself: tell it.
         let event = orders::event(&view, row.store_organization_id, "order_cancelled", now);
@@ -152,7 +152,7 @@ async fn record(
     tx: &mut PgConnection,
     row: &OrderRow,
     change: &Change<'_>,
-    payment_state: &str,
+    payment_state: PaymentState,
     actor: Actor,
     note: Option<String>,
     now: DateTime<Utc>,
@@ -160,9 +160,9 @@ async fn record(
     order_db::apply_change(tx, change, now).await?;
     let entry = HistoryEntry {
         version: change.version,
-        state: change.state.into(),
-        status: change.status.into(),
-        payment_state: payment_state.into(),
+        state: change.state,
+        status: change.status,
+        payment_state,
         changed_by: actor.name(),
         changed_at: now,
         note,
@@ -194,25 +194,25 @@ async fn view_of(state: &AppState, order_id: Uuid) -> AppResult<OrderView> {
 /// cancelled one's, refund a cancelled one that was already captured. Safe to repeat and to
 /// run from several places at once: the processor calls are idempotent and only the first
 /// recording of the new payment state counts.
-pub async fn settle(state: &AppState, order_id: Uuid) -> anyhow::Result<()> {
+pub async fn settle(state: &AppState, order_id: Uuid) -> AppResult<()> {
     let Some(row) = order_db::get(&state.db, order_id).await? else { return Ok(()) };
     let key = row.processor_key.as_str();
-    let (from, to) = match (row.state.as_str(), row.payment_state.as_str()) {
-        ("completed", "authorized") => {
-            state.payments.capture(key).await?;
-            ("authorized", "captured")
+    let (from, to) = match (row.state, row.payment_state) {
+        (State::Completed, PaymentState::Authorized) => {
+            state.payments.capture(key).await.map_err(AppError::internal)?;
+            (PaymentState::Authorized, PaymentState::Captured)
         }
-        ("cancelled", "authorized") => {
-            state.payments.void(key).await?;
-            ("authorized", "voided")
+        (State::Cancelled, PaymentState::Authorized) => {
+            state.payments.void(key).await.map_err(AppError::internal)?;
+            (PaymentState::Authorized, PaymentState::Voided)
         }
-        ("cancelled", "captured") => {
-            state.payments.refund(key).await?;
-            ("captured", "refunded")
+        (State::Cancelled, PaymentState::Captured) => {
+            state.payments.refund(key).await.map_err(AppError::internal)?;
+            (PaymentState::Captured, PaymentState::Refunded)
         }
         // Open, or already settled: nothing for the money to do.
         _ => {
-            if row.state != "open" {
+            if row.state != State::Open {
                 order_db::mark_settled(&state.db, order_id, state.now()).await?;
             }
             return Ok(());
@@ -227,12 +227,12 @@ pub async fn settle(state: &AppState, order_id: Uuid) -> anyhow::Result<()> {
     let change = Change {
         id: order_id,
         version: current.version + 1,
-        state: &current.state,
-        status: &current.status,
+        state: current.state,
+        status: current.status,
         estimated_ready_at: current.estimated_ready_at,
         cancel_reason: None,
     };
-    record(&mut tx, &current, &change, to, Actor::Server, Some(format!("payment {to}")), now).await?;
+    record(&mut tx, &current, &change, to, Actor::Server, Some(format!("payment {}", to.as_str())), now).await?;
     order_db::mark_settled(&mut *tx, order_id, now).await?;
     tx.commit().await?;
     Ok(())
@@ -240,9 +240,9 @@ pub async fn settle(state: &AppState, order_id: Uuid) -> anyhow::Result<()> {
 
 /// The order keeper's pass: cancels orders the restaurant has not confirmed within the
 /// acknowledgement time, and settles closed orders whose money has not followed yet.
-pub async fn keep_orders(state: &AppState) -> anyhow::Result<()> {
+pub async fn keep_orders(state: &AppState) -> AppResult<()> {
     let now = state.now();
-    let ack = chrono::Duration::from_std(state.config.ack_timeout)?;
+    let ack = chrono::Duration::from_std(state.config.ack_timeout).map_err(AppError::internal)?;
     for order_id in order_db::unconfirmed_since(&state.db, now - ack, 50).await? {
         let cancel = StatusUpdate {
             state: Some(State::Cancelled),
@@ -253,7 +253,7 @@ pub async fn keep_orders(state: &AppState) -> anyhow::Result<()> {
             ..StatusUpdate::default()
         };
         match update_status(state, Actor::Server, order_id, cancel).await {
-            Ok(order) if order.state == "cancelled" => {
+            Ok(order) if order.state == State::Cancelled => {
                 tracing::warn!(%order_id, "order cancelled: not confirmed by the restaurant in time");
             }
             // Confirmed (or closed) meanwhile: update_status left it alone.

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod error;
 pub mod health;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod ingest;
 pub mod keys;

@@ -185,7 +185,7 @@ async fn check_catalog(state: &AppState, set: &CatalogSet, details: &StoreDetail
 /// Claims one onboarding whose catalog is due to be fetched, fetches and checks it, and records
 /// the outcome; `false` when none was due.
 /// `claimed` is called as soon as a job is claimed, before the (possibly slow) fetch.
-pub async fn fetch_one(state: &AppState, claimed: impl FnOnce()) -> anyhow::Result<bool> {
+pub async fn fetch_one(state: &AppState, claimed: impl FnOnce()) -> AppResult<bool> {
     let Some(claim) =
         onboarding_db::claim_next(&state.db, state.now(), ingest::lease(state), ingest::per_organization(state))
             .await?

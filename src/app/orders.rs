@@ -4,7 +4,7 @@ use crate::app::error::{AppError, AppResult};
 use crate::auth::Caller;
 use crate::db::orders::{self, NewEvent, OrderRow};
 use crate::domain::error_code::ErrorCode;
-use crate::domain::order::{FulfillmentType, HistoryEntry, OrderView, PaymentSummary};
+use crate::domain::order::{HistoryEntry, OrderView, PaymentSummary, Placement};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -15,24 +15,20 @@ pub fn view(row: &OrderRow, history: Vec<HistoryEntry>) -> OrderView {
     OrderView {
         gett_order_id: row.id,
         cart: row.cart.0.clone(),
-        fulfillment_type: if row.fulfillment_type == "DeliveryByMerchant" {
-            FulfillmentType::DeliveryByMerchant
-        } else {
-            FulfillmentType::Pickup
-        },
+        fulfillment_type: row.fulfillment_type,
         delivery: row.delivery.as_ref().map(|d| d.0.clone()),
         customer: row.customer.0.clone(),
         amounts: row.amounts.0.clone(),
         payment: PaymentSummary {
             method: row.payment_method.0.kind().to_string(),
-            state: row.payment_state.clone(),
+            state: row.payment_state,
             amount: row.total,
             currency: row.currency.clone(),
         },
         is_valid: true,
         errors: Vec::new(),
-        state: row.state.clone(),
-        status: row.status.clone(),
+        state: row.state,
+        status: row.status,
         version: row.version,
         placed_at: row.placed_at.unwrap_or_default(),
         estimated_ready_at: row.estimated_ready_at,
@@ -44,7 +40,7 @@ pub fn view(row: &OrderRow, history: Vec<HistoryEntry>) -> OrderView {
 /// Whether `caller` may see `row`: its own organisation's placed order, and for a session,
 /// its own user's.
 fn visible_to(row: &OrderRow, caller: &Caller) -> bool {
-    row.placement == "placed"
+    row.placement == Placement::Placed
         && row.organization_id == caller.organization_id
         && caller.session.as_ref().is_none_or(|s| row.partner_user_id.as_deref() == Some(s.partner_user_id.as_str()))
 }

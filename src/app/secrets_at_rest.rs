@@ -2,6 +2,7 @@
 //! are written sealed and opened only where they are used, and rows written in clear before
 //! this existed are sealed when a server starts.
 
+use crate::app::error::AppResult;
 use crate::db;
 use crate::domain::order::PaymentMethod;
 use crate::secret_box::{OpenError, Purpose, SecretBox};
@@ -35,7 +36,7 @@ const BATCH: i64 = 500;
 
 /// Seals every secret still stored in clear. Idempotent, and safe beside other instances doing
 /// the same: each row is rewritten only if it is still what was read.
-pub async fn seal_stored(pool: &PgPool, secrets: &SecretBox) -> sqlx::Result<u64> {
+pub async fn seal_stored(pool: &PgPool, secrets: &SecretBox) -> AppResult<u64> {
     let mut sealed = 0;
     loop {
         let rows = db::webhooks::unsealed_secrets(pool, BATCH).await?;

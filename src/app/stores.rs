@@ -66,3 +66,13 @@ pub async fn discover(state: &AppState, request: DiscoveryRequest) -> AppResult<
 pub async fn list_owned(state: &AppState, organization_id: Uuid, page: Page) -> AppResult<(Vec<Store>, i64)> {
     Ok(store_db::list_owned(&state.db, organization_id, page.limit, page.offset).await?)
 }
+
+/// Brings back online every store whose pause has run out. Readers already treat such a store
+/// as online (`PauseState::effective`); this makes the stored row agree, and bumps its version.
+pub async fn resume_due(state: &AppState) -> AppResult<()> {
+    let resumed = store_db::resume_due(&state.db, state.now()).await?;
+    if resumed > 0 {
+        tracing::info!(count = resumed, "paused stores resumed");
+    }
+    Ok(())
+}

@@ -257,9 +257,10 @@ pub async fn replay(state: &AppState, caller: &Caller, id: Option<Uuid>) -> AppR
 
 /// Claims up to `room` due deliveries, fairly across endpoints and organisations (see
 /// `db::webhooks::claim_due`), each for one attempt.
-pub async fn claim(state: &AppState, room: usize) -> anyhow::Result<Vec<Due>> {
+pub async fn claim(state: &AppState, room: usize) -> AppResult<Vec<Due>> {
     let now = state.now();
-    let lease = chrono::Duration::from_std(state.config.webhook_timeout)? + chrono::Duration::seconds(5);
+    let lease = chrono::Duration::from_std(state.config.webhook_timeout).map_err(AppError::internal)?
+        + chrono::Duration::seconds(5);
     let limits = ClaimLimits {
         total: room as i64,
         per_endpoint: i64::from(state.config.webhook_endpoint_concurrency),
@@ -271,15 +272,15 @@ pub async fn claim(state: &AppState, room: usize) -> anyhow::Result<Vec<Due>> {
 
 /// Sends one claimed delivery and records how it went, for the delivery and for its endpoint's
 /// circuit.
-pub async fn attempt(state: &AppState, delivery: Due) -> anyhow::Result<()> {
+pub async fn attempt(state: &AppState, delivery: Due) -> AppResult<()> {
     let now = state.now();
-    let body = serde_json::to_vec(&delivery.payload.0)?;
+    let body = serde_json::to_vec(&delivery.payload.0).map_err(AppError::internal)?;
     let open = |sealed: &str| state.secrets.open(Purpose::WebhookSecret, sealed);
-    let mut opened = vec![open(&delivery.secret)?];
+    let mut opened = vec![open(&delivery.secret).map_err(AppError::internal)?];
     if let (Some(previous), Some(until)) = (&delivery.previous_secret, delivery.previous_secret_expires_at)
         && until > now
     {
-        opened.push(open(previous)?);
+        opened.push(open(previous).map_err(AppError::internal)?);
     }
     let secrets: Vec<&str> = opened.iter().map(String::as_str).collect();
     let message_id = delivery.event_id.to_string();

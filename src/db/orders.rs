@@ -1,6 +1,9 @@
 //! Orders, their payment authorisations and the events they emit.
 
-use crate::domain::order::{Amounts, Cart, Customer, Delivery, HistoryEntry, PaymentMethod};
+use crate::domain::lifecycle::{State, Status};
+use crate::domain::order::{
+    Amounts, Cart, Customer, Delivery, FulfillmentType, HistoryEntry, PaymentMethod, PaymentState, Placement,
+};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -18,7 +21,7 @@ pub struct NewOrder {
     pub catalog_set_id: Uuid,
     pub token_hash: Vec<u8>,
     pub idempotency_key: Uuid,
-    pub fulfillment_type: String,
+    pub fulfillment_type: FulfillmentType,
     pub cart: Cart,
     pub delivery: Option<Delivery>,
     pub customer: Customer,
@@ -36,10 +39,10 @@ pub struct OrderRow {
     pub partner_user_id: Option<String>,
     pub store_id: Uuid,
     pub store_organization_id: Uuid,
-    pub placement: String,
-    pub state: String,
-    pub status: String,
-    pub fulfillment_type: String,
+    pub placement: Placement,
+    pub state: State,
+    pub status: Status,
+    pub fulfillment_type: FulfillmentType,
     pub cart: Json<Cart>,
     pub delivery: Option<Json<Delivery>>,
     pub customer: Json<Customer>,
@@ -50,7 +53,7 @@ pub struct OrderRow {
     pub estimated_ready_at: Option<DateTime<Utc>>,
     pub version: i64,
     pub placed_at: Option<DateTime<Utc>>,
-    pub payment_state: String,
+    pub payment_state: PaymentState,
     pub processor_key: String,
     pub cancel_reason: Option<String>,
 }
@@ -77,7 +80,7 @@ pub async fn insert(conn: &mut PgConnection, order: &NewOrder, now: DateTime<Utc
     .bind(order.catalog_set_id)
     .bind(&order.token_hash)
     .bind(order.idempotency_key)
-    .bind(&order.fulfillment_type)
+    .bind(order.fulfillment_type)
     .bind(Json(&order.cart))
     .bind(order.delivery.as_ref().map(Json))
     .bind(Json(&order.customer))
@@ -143,7 +146,7 @@ pub async fn mark_placed(
 pub async fn mark_failed(
     conn: &mut PgConnection,
     id: Uuid,
-    payment_state: &str,
+    payment_state: PaymentState,
     failure: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
@@ -237,8 +240,8 @@ pub async fn lock_placed(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Opti
 pub struct Change<'a> {
     pub id: Uuid,
     pub version: i64,
-    pub state: &'a str,
-    pub status: &'a str,
+    pub state: State,
+    pub status: Status,
     pub estimated_ready_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<&'a str>,
 }
@@ -269,9 +272,9 @@ pub async fn insert_history(conn: &mut PgConnection, order_id: Uuid, entry: &His
     )
     .bind(order_id)
     .bind(entry.version)
-    .bind(&entry.state)
-    .bind(&entry.status)
-    .bind(&entry.payment_state)
+    .bind(entry.state)
+    .bind(entry.status)
+    .bind(entry.payment_state)
     .bind(&entry.changed_by)
     .bind(entry.changed_at)
     .bind(&entry.note)
@@ -284,9 +287,9 @@ pub async fn insert_history(conn: &mut PgConnection, order_id: Uuid, entry: &His
 struct HistoryRow {
     order_id: Uuid,
     version: i64,
-    state: String,
-    status: String,
-    payment_state: String,
+    state: State,
+    status: Status,
+    payment_state: PaymentState,
     changed_by: String,
     changed_at: DateTime<Utc>,
     note: Option<String>,
@@ -323,8 +326,8 @@ pub async fn history<'e>(executor: impl sqlx::PgExecutor<'e>, ids: &[Uuid]) -> s
 pub async fn settle_payment(
     conn: &mut PgConnection,
     order_id: Uuid,
-    from: &str,
-    to: &str,
+    from: PaymentState,
+    to: PaymentState,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
     let done =

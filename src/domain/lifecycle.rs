@@ -7,8 +7,9 @@ use super::limits::MAX_TEXT_CHARS;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "camelCase")]
+#[sqlx(type_name = "text", rename_all = "camelCase")]
 pub enum Status {
     Pending,
     Confirmed,
@@ -17,8 +18,9 @@ pub enum Status {
     InTransit,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "camelCase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum State {
     Open,
     Completed,

@@ -17,6 +17,7 @@ pub mod page;
 pub mod placement;
 pub mod pricing;
 pub mod problem;
+pub mod retry;
 pub mod rules;
 pub mod snapshot;
 pub mod store;

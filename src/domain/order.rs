@@ -1,6 +1,7 @@
 //! The ExternalOrder as partners send it to validate and place, and the amounts the server
 //! computes for it.
 
+use super::lifecycle::{State, Status};
 use super::problem::Problem;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -299,13 +300,48 @@ impl PaymentMethod {
     }
 }
 
+/// Where an order is in being placed: only a `placed` order is ever shown to a partner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum Placement {
+    AwaitingPayment,
+    Placed,
+    Failed,
+}
+
+/// The authorisation's state: `pending` until the processor answers, then `authorized`
+/// (later `captured` or `voided`) or `declined`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum PaymentState {
+    Pending,
+    Authorized,
+    Declined,
+    Voided,
+    Captured,
+    Refunded,
+}
+
+impl PaymentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentState::Pending => "pending",
+            PaymentState::Authorized => "authorized",
+            PaymentState::Declined => "declined",
+            PaymentState::Voided => "voided",
+            PaymentState::Captured => "captured",
+            PaymentState::Refunded => "refunded",
+        }
+    }
+}
+
 /// The payment summary shown on an order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentSummary {
     pub method: String,
-    /// `authorized`, later `captured` or `voided`.
-    pub state: String,
+    pub state: PaymentState,
     pub amount: Decimal,
     pub currency: String,
 }
@@ -324,8 +360,8 @@ pub struct OrderView {
     pub payment: PaymentSummary,
     pub is_valid: bool,
     pub errors: Vec<Problem>,
-    pub state: String,
-    pub status: String,
+    pub state: State,
+    pub status: Status,
     pub version: i64,
     pub placed_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -341,9 +377,9 @@ pub struct OrderView {
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
     pub version: i64,
-    pub state: String,
-    pub status: String,
-    pub payment_state: String,
+    pub state: State,
+    pub status: Status,
+    pub payment_state: PaymentState,
     /// `marketfront`, or the commerce organisation's id.
     pub changed_by: String,
     pub changed_at: DateTime<Utc>,

@@ -13,6 +13,7 @@
 //! carries both signatures: space-separated in `webhook-signature` (as that spec provides),
 //! comma-separated in `Signature`; a receiver accepts the delivery if any one verifies.
 
+use super::retry::Schedule;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Duration;
@@ -26,21 +27,20 @@ pub const API_VERSION: &str = "2026-11-01";
 pub const DISTRIBUTION_EVENTS: &[&str] = &["order_create", "order_update"];
 pub const COMMERCE_EVENTS: &[&str] = &["order_new", "order_cancelled"];
 
-/// Retry delays after the 1st, 2nd, 3rd and 4th failed attempt; hourly after that.
-const FIRST_DELAYS: [i64; 4] = [30, 120, 600, 3_600];
 /// Attempts in all: the four early retries plus hourly ones make about three days.
 pub const MAX_ATTEMPTS: u32 = 75;
 
-/// The delay before the next attempt after `failed_attempts` failures, with `jitter` in
-/// [-1, 1] spreading it ±10% so that retries of one outage do not arrive together; `None`
-/// when the delivery is out of attempts.
+/// A delivery's retries: 30 s, 2 min, 10 min, then hourly, each spread ±10%.
+pub const RETRIES: Schedule = Schedule::Steps {
+    delays: &[Duration::seconds(30), Duration::minutes(2), Duration::minutes(10), Duration::hours(1)],
+    attempts: MAX_ATTEMPTS,
+    spread: 0.1,
+};
+
+/// The delay before the next attempt after `failed_attempts` failures (see `RETRIES`);
+/// `None` when the delivery is out of attempts.
 pub fn retry_delay(failed_attempts: u32, jitter: f64) -> Option<Duration> {
-    if failed_attempts == 0 || failed_attempts >= MAX_ATTEMPTS {
-        return None;
-    }
-    let base = FIRST_DELAYS.get(failed_attempts as usize - 1).copied().unwrap_or(3_600) as f64;
-    let spread = base * 0.1 * jitter.clamp(-1.0, 1.0);
-    Some(Duration::milliseconds(((base + spread) * 1_000.0).round() as i64))
+    RETRIES.after(failed_attempts, jitter)
 }
 
 /// Failed attempts in a row after which an endpoint's circuit opens: the dispatcher stops

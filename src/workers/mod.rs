@@ -6,6 +6,7 @@ pub mod catalog_pull;
 pub mod order_keeper;
 pub mod place_completer;
 pub mod reaper;
+pub mod runner;
 pub mod store_resumer;
 pub mod webhook_dispatcher;
 

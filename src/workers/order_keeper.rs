@@ -2,16 +2,11 @@
 //! `app::lifecycle::keep_orders`). Every step is idempotent and row-locked, so any number of
 //! instances can run it.
 
+use super::runner;
 use crate::app::lifecycle;
 use crate::state::AppState;
 
 pub async fn run(state: AppState) {
-    let mut tick = tokio::time::interval(state.config.completer_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if let Err(error) = lifecycle::keep_orders(&state).await {
-            tracing::warn!(error = format!("{error:#}"), "order keeper: will try again");
-        }
-    }
+    let interval = state.config.completer_interval;
+    runner::every(state, "order keeper", interval, |state| async move { lifecycle::keep_orders(&state).await }).await;
 }

@@ -1,18 +1,16 @@
-//! Records the end of pauses whose `resumeAt` has passed. Readers already treat such a store as
-//! online (see `PauseState::effective`); this makes the stored row agree, and bumps its version.
+//! Records the end of pauses whose `resumeAt` has passed (see `app::stores::resume_due`).
 
-use crate::db::stores;
+use super::runner;
+use crate::app::stores;
 use crate::state::AppState;
 use std::time::Duration;
 
 pub async fn run(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(5));
-    loop {
-        tick.tick().await;
-        match stores::resume_due(&state.db, state.now()).await {
-            Ok(0) => {}
-            Ok(count) => tracing::info!(count, "paused stores resumed"),
-            Err(error) => tracing::warn!(%error, "store resumer: will try again"),
-        }
-    }
+    runner::every(
+        state,
+        "store resumer",
+        Duration::from_secs(5),
+        |state| async move { stores::resume_due(&state).await },
+    )
+    .await;
 }

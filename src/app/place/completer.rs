@@ -6,6 +6,7 @@ use crate::app::error::{AppError, AppResult};
 use crate::app::idempotency;
 use crate::db::orders as order_db;
 use crate::db::tokens;
+use crate::domain::order::PaymentState;
 use crate::state::AppState;
 
 /// The completer's pass: rolls back place requests abandoned mid-way (their lease ran out, or
@@ -25,7 +26,8 @@ pub async fn complete_abandoned(state: &AppState) -> AppResult<usize> {
         }
         let mut tx = state.db.begin().await?;
         if let Some(order_id) = order_id {
-            order_db::mark_failed(&mut tx, order_id, "voided", "abandoned mid-place; rolled back", now).await?;
+            order_db::mark_failed(&mut tx, order_id, PaymentState::Voided, "abandoned mid-place; rolled back", now)
+                .await?;
             tokens::release(&mut tx, order_id).await?;
         }
         idempotency::forget(&mut tx, &claim).await?;

@@ -33,7 +33,7 @@ use crate::db::tokens;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::idempotency::{RecoveryPoint, scoped_key};
 use crate::domain::order::{
-    Customer, FulfillmentType, HistoryEntry, OrderRequest, OrderView, PaymentMethod, PlaceRequest,
+    Customer, HistoryEntry, OrderRequest, OrderView, PaymentMethod, PaymentState, PlaceRequest, Placement,
 };
 use crate::domain::placement;
 use crate::domain::problem::Problem;
@@ -261,10 +261,7 @@ async fn create_order(
         catalog_set_id: stored.catalog_set_id,
         token_hash: hash.clone(),
         idempotency_key: keyed.key,
-        fulfillment_type: match priced.fulfillment_type {
-            FulfillmentType::Pickup => "Pickup".into(),
-            FulfillmentType::DeliveryByMerchant => "DeliveryByMerchant".into(),
-        },
+        fulfillment_type: priced.fulfillment_type,
         cart: priced.cart,
         delivery: priced.delivery,
         customer,
@@ -302,7 +299,7 @@ async fn authorize(state: &AppState, claim: Claim, order_id: Uuid) -> AppResult<
             if !idempotency::finish_refused(&mut tx, &claim, &refusal, now).await? {
                 return Err(idempotency::in_use());
             }
-            order_db::mark_failed(&mut tx, order_id, "declined", &reason, now).await?;
+            order_db::mark_failed(&mut tx, order_id, PaymentState::Declined, &reason, now).await?;
             tokens::release(&mut tx, order_id).await?;
             tx.commit().await?;
             Err(refusal)
@@ -333,13 +330,17 @@ async fn finish_placed(
     reference: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Placed> {
-    let placed =
-        OrderRow { placement: "placed".into(), placed_at: Some(now), payment_state: "authorized".into(), ..order };
+    let placed = OrderRow {
+        placement: Placement::Placed,
+        placed_at: Some(now),
+        payment_state: PaymentState::Authorized,
+        ..order
+    };
     let first = HistoryEntry {
         version: placed.version,
-        state: placed.state.clone(),
-        status: placed.status.clone(),
-        payment_state: placed.payment_state.clone(),
+        state: placed.state,
+        status: placed.status,
+        payment_state: placed.payment_state,
         changed_by: MARKETFRONT.into(),
         changed_at: now,
         note: Some("placed".into()),
