@@ -1,14 +1,15 @@
-//! Idempotency keys (see `app::idempotency` for the protocol). A request owns a key while
+//! Idempotency keys (see `app::idempotency` for the protocol). Every statement here is checked
+//! against the schema at build time (`sqlx::query!`, offline data in `.sqlx/`). A request owns a key while
 //! `claim` is its own and `locked_until` is in the future; every write after the first checks
 //! the claim, so a request whose key was taken over (it was too slow, or it died) can no longer
 //! change anything.
 
 use crate::domain::idempotency::{Outcome, RecoveryPoint};
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct KeyRow {
     pub fingerprint: Vec<u8>,
     pub recovery_point: RecoveryPoint,
@@ -30,31 +31,33 @@ pub async fn try_insert(
     locked_until: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "INSERT INTO idempotency_keys (organization_id, key, fingerprint, recovery_point, claim, locked_until,
                                        created_at, updated_at, expires_at)
          VALUES ($1, $2, $3, 'started', $4, $5, $6, $6, $7)
          ON CONFLICT (organization_id, key) DO NOTHING",
+        organization_id,
+        key,
+        fingerprint,
+        claim,
+        locked_until,
+        now,
+        expires_at,
     )
-    .bind(organization_id)
-    .bind(key)
-    .bind(fingerprint)
-    .bind(claim)
-    .bind(locked_until)
-    .bind(now)
-    .bind(expires_at)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn lock(conn: &mut PgConnection, organization_id: Uuid, key: Uuid) -> sqlx::Result<Option<KeyRow>> {
-    sqlx::query_as(
-        "SELECT fingerprint, recovery_point, locked_until, order_id, outcome, response_body
-         FROM idempotency_keys WHERE organization_id = $1 AND key = $2 FOR UPDATE",
+    sqlx::query_as!(
+        KeyRow,
+        r#"SELECT fingerprint, recovery_point AS "recovery_point: RecoveryPoint", locked_until, order_id,
+                  outcome AS "outcome: Outcome", response_body
+           FROM idempotency_keys WHERE organization_id = $1 AND key = $2 FOR UPDATE"#,
+        organization_id,
+        key,
     )
-    .bind(organization_id)
-    .bind(key)
     .fetch_optional(conn)
     .await
 }
@@ -67,15 +70,15 @@ pub async fn take_over(
     now: DateTime<Utc>,
     locked_until: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE idempotency_keys SET claim = $3, locked_until = $4, updated_at = $5
          WHERE organization_id = $1 AND key = $2",
+        organization_id,
+        key,
+        claim,
+        locked_until,
+        now,
     )
-    .bind(organization_id)
-    .bind(key)
-    .bind(claim)
-    .bind(locked_until)
-    .bind(now)
     .execute(conn)
     .await
     .map(|_| ())
@@ -90,15 +93,15 @@ pub async fn record_point(
     order_id: Uuid,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE idempotency_keys SET recovery_point = $3, order_id = $4, updated_at = $5
          WHERE organization_id = $1 AND key = $2",
+        organization_id,
+        key,
+        point as RecoveryPoint,
+        order_id,
+        now,
     )
-    .bind(organization_id)
-    .bind(key)
-    .bind(point)
-    .bind(order_id)
-    .bind(now)
     .execute(conn)
     .await
     .map(|_| ())
@@ -114,17 +117,17 @@ pub async fn finish(
     body: &[u8],
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE idempotency_keys SET recovery_point = 'finished', claim = NULL, locked_until = NULL,
              outcome = $4, response_body = $5, updated_at = $6
          WHERE organization_id = $1 AND key = $2 AND claim = $3",
+        organization_id,
+        key,
+        claim,
+        outcome as Outcome,
+        body,
+        now,
     )
-    .bind(organization_id)
-    .bind(key)
-    .bind(claim)
-    .bind(outcome)
-    .bind(body)
-    .bind(now)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -139,14 +142,14 @@ pub async fn release(
     claim: Uuid,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE idempotency_keys SET claim = NULL, locked_until = NULL, updated_at = $4
          WHERE organization_id = $1 AND key = $2 AND claim = $3",
+        organization_id,
+        key,
+        claim,
+        now,
     )
-    .bind(organization_id)
-    .bind(key)
-    .bind(claim)
-    .bind(now)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -154,12 +157,14 @@ pub async fn release(
 
 /// Forgets the key, so the next request with it runs from the start.
 pub async fn delete(conn: &mut PgConnection, organization_id: Uuid, key: Uuid, claim: Uuid) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM idempotency_keys WHERE organization_id = $1 AND key = $2 AND claim = $3")
-        .bind(organization_id)
-        .bind(key)
-        .bind(claim)
-        .execute(conn)
-        .await?;
+    let done = sqlx::query!(
+        "DELETE FROM idempotency_keys WHERE organization_id = $1 AND key = $2 AND claim = $3",
+        organization_id,
+        key,
+        claim
+    )
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -173,7 +178,7 @@ pub async fn claim_abandoned(
     locked_until: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<(Uuid, Uuid, Option<Uuid>)>> {
-    sqlx::query_as(
+    let rows = sqlx::query!(
         "UPDATE idempotency_keys k SET claim = $3, locked_until = $4, updated_at = $1
          FROM (SELECT organization_id, key FROM idempotency_keys
                WHERE recovery_point <> 'finished'
@@ -181,24 +186,25 @@ pub async fn claim_abandoned(
                ORDER BY updated_at LIMIT $5 FOR UPDATE SKIP LOCKED) stale
          WHERE k.organization_id = stale.organization_id AND k.key = stale.key
          RETURNING k.organization_id, k.key, k.order_id",
+        now,
+        idle_before,
+        claim,
+        locked_until,
+        limit,
     )
-    .bind(now)
-    .bind(idle_before)
-    .bind(claim)
-    .bind(locked_until)
-    .bind(limit)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.organization_id, row.key, row.order_id)).collect())
 }
 
 /// Deletes finished keys past their retention; returns how many.
 pub async fn reap_expired(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "DELETE FROM idempotency_keys WHERE (organization_id, key) IN (
              SELECT organization_id, key FROM idempotency_keys
              WHERE expires_at < $1 AND recovery_point = 'finished' LIMIT 10000)",
+        now,
     )
-    .bind(now)
     .execute(pool)
     .await?;
     Ok(done.rows_affected())

@@ -1,4 +1,4 @@
-//! validatedOrderTokens.
+//! validatedOrderTokens. Every statement is checked against the schema at build time.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -50,24 +50,24 @@ pub async fn insert_batch(pool: &PgPool, records: Vec<TokenRecord>) -> sqlx::Res
         created.push(r.created_at);
         expires.push(r.expires_at);
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO validated_orders (token_hash, organization_id, partner_user_id, store_id, catalog_set_id, snapshot,
                                        total, currency, created_at, expires_at)
          SELECT h, o, u, s, c, j, t, cur, cr, ex
          FROM UNNEST($1::bytea[], $2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::text[],
                      $7::numeric[], $8::text[], $9::timestamptz[], $10::timestamptz[])
               AS batch (h, o, u, s, c, j, t, cur, cr, ex)",
+        &hashes,
+        &organizations,
+        &users as &[Option<String>],
+        &stores,
+        &catalog_sets,
+        &snapshots,
+        &totals,
+        &currencies,
+        &created,
+        &expires,
     )
-    .bind(hashes)
-    .bind(organizations)
-    .bind(users)
-    .bind(stores)
-    .bind(catalog_sets)
-    .bind(snapshots)
-    .bind(totals)
-    .bind(currencies)
-    .bind(created)
-    .bind(expires)
     .execute(pool)
     .await
     .map(|_| ())
@@ -75,18 +75,18 @@ pub async fn insert_batch(pool: &PgPool, records: Vec<TokenRecord>) -> sqlx::Res
 
 /// Deletes tokens that expired before `before`; returns how many.
 pub async fn reap_expired(pool: &PgPool, before: DateTime<Utc>) -> sqlx::Result<u64> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "DELETE FROM validated_orders WHERE token_hash IN (
              SELECT token_hash FROM validated_orders WHERE expires_at < $1 LIMIT 10000)",
+        before,
     )
-    .bind(before)
     .execute(pool)
     .await?;
     Ok(done.rows_affected())
 }
 
 /// A stored validatedOrderToken, as place reads it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct TokenRow {
     pub organization_id: Uuid,
     pub partner_user_id: Option<String>,
@@ -100,12 +100,14 @@ pub struct TokenRow {
 /// Reads a token and locks it until the transaction ends, so two places of one token
 /// serialise here.
 pub async fn lock(conn: &mut sqlx::PgConnection, hash: &[u8]) -> sqlx::Result<Option<TokenRow>> {
-    sqlx::query_as(
-        "SELECT organization_id, partner_user_id, store_id, catalog_set_id, snapshot::json AS snapshot, expires_at,
-                order_id
-         FROM validated_orders WHERE token_hash = $1 FOR UPDATE",
+    sqlx::query_as!(
+        TokenRow,
+        r#"SELECT organization_id, partner_user_id, store_id, catalog_set_id,
+                  snapshot::json AS "snapshot!: sqlx::types::Json<crate::domain::order::PricedOrder>", expires_at,
+                  order_id
+           FROM validated_orders WHERE token_hash = $1 FOR UPDATE"#,
+        hash,
     )
-    .bind(hash)
     .fetch_optional(conn)
     .await
 }
@@ -116,19 +118,20 @@ pub async fn consume(
     order_id: Uuid,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE validated_orders SET consumed_at = $3, order_id = $2 WHERE token_hash = $1")
-        .bind(hash)
-        .bind(order_id)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|_| ())
+    sqlx::query!(
+        "UPDATE validated_orders SET consumed_at = $3, order_id = $2 WHERE token_hash = $1",
+        hash,
+        order_id,
+        now
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 /// Frees the token an order that will not be placed had used, so it can back another try.
 pub async fn release(conn: &mut sqlx::PgConnection, order_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("UPDATE validated_orders SET consumed_at = NULL, order_id = NULL WHERE order_id = $1")
-        .bind(order_id)
+    sqlx::query!("UPDATE validated_orders SET consumed_at = NULL, order_id = NULL WHERE order_id = $1", order_id)
         .execute(conn)
         .await
         .map(|_| ())
