@@ -7,14 +7,17 @@ use super::order::FulfillmentType;
 use super::page::Page;
 use super::problem::Problem;
 use super::store::Store;
+use serde::Deserialize;
 
 /// Stores farther than this from the given point are left out unless `radiusKm` says otherwise.
 pub const DEFAULT_RADIUS_KM: f64 = 50.0;
 pub const MAX_RADIUS_KM: f64 = 500.0;
 pub const MAX_QUERY_LEN: usize = 100;
 
-/// A discovery query as asked: every field optional, nothing checked yet.
-#[derive(Debug, Clone, Default)]
+/// A discovery query as asked (the REST query string, an agent's tool arguments): every field
+/// optional, nothing checked yet.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DiscoveryRequest {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,

@@ -11,7 +11,6 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -20,32 +19,11 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/marketplace/catalog-sets/{catalog_set_id}", get(get_catalog_set))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DiscoveryQuery {
-    latitude: Option<f64>,
-    longitude: Option<f64>,
-    radius_km: Option<f64>,
-    fulfillment_type: Option<String>,
-    query: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
 async fn discover_stores(
     State(state): State<AppState>,
     _caller: Distribution,
-    QueryParams(query): QueryParams<DiscoveryQuery>,
+    QueryParams(request): QueryParams<DiscoveryRequest>,
 ) -> AppResult<Json<StorePage>> {
-    let request = DiscoveryRequest {
-        latitude: query.latitude,
-        longitude: query.longitude,
-        radius_km: query.radius_km,
-        fulfillment_type: query.fulfillment_type,
-        query: query.query,
-        limit: query.limit,
-        offset: query.offset,
-    };
     let (discovery, found, total) = stores::discover(&state, request).await?;
     let now = state.now();
     Ok(Json(StorePage {
