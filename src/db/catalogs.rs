@@ -1,10 +1,33 @@
-//! Catalog sets: the atomic replace and the reads.
+//! Catalog sets: the atomic replace and the reads, checked against the schema at build time.
 
 use crate::domain::catalog::{CatalogSet, StoredCatalogSet};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
+
+/// A catalog set's row, as the checked queries read it.
+struct CatalogSetRow {
+    id: Uuid,
+    store_id: Uuid,
+    document: Json<CatalogSet>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<CatalogSetRow> for StoredCatalogSet {
+    fn from(row: CatalogSetRow) -> Self {
+        StoredCatalogSet {
+            id: row.id,
+            store_id: row.store_id,
+            document: row.document.0,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
 
 pub enum Replaced {
     /// The set is live; `true` when its id is new for the store.
@@ -26,46 +49,53 @@ pub async fn replace(
     if owner.is_some_and(|owner| owner != store_id) {
         return Ok(Replaced::IdTaken);
     }
-    sqlx::query("DELETE FROM catalog_sets WHERE store_id = $1 AND id <> $2")
-        .bind(store_id)
-        .bind(set.catalog_set_id)
+    sqlx::query!("DELETE FROM catalog_sets WHERE store_id = $1 AND id <> $2", store_id, set.catalog_set_id)
         .execute(&mut *conn)
         .await?;
-    let row: StoredCatalogSet = sqlx::query_as(
-        "INSERT INTO catalog_sets (id, store_id, document, search_text, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $5)
-         ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document, search_text = EXCLUDED.search_text,
-             version = catalog_sets.version + 1, updated_at = EXCLUDED.updated_at
-         RETURNING id, store_id, document, version, created_at, updated_at",
+    let row = sqlx::query_as!(
+        CatalogSetRow,
+        r#"INSERT INTO catalog_sets (id, store_id, document, search_text, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $5)
+           ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document, search_text = EXCLUDED.search_text,
+               version = catalog_sets.version + 1, updated_at = EXCLUDED.updated_at
+           RETURNING id, store_id, document AS "document: Json<CatalogSet>", version, created_at, updated_at"#,
+        set.catalog_set_id,
+        store_id,
+        Json(set) as _,
+        set.search_text(),
+        now,
     )
-    .bind(set.catalog_set_id)
-    .bind(store_id)
-    .bind(Json(set))
-    .bind(set.search_text())
-    .bind(now)
     .fetch_one(&mut *conn)
     .await?;
     let created = owner.is_none();
-    Ok(Replaced::Done(Box::new(row), created))
+    Ok(Replaced::Done(Box::new(row.into()), created))
 }
 
 /// The store whose live catalog set has this id, if any.
 pub async fn owner_of<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar("SELECT store_id FROM catalog_sets WHERE id = $1").bind(id).fetch_optional(executor).await
+    sqlx::query_scalar!("SELECT store_id FROM catalog_sets WHERE id = $1", id).fetch_optional(executor).await
 }
 
 pub async fn get<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<StoredCatalogSet>> {
-    sqlx::query_as("SELECT id, store_id, document, version, created_at, updated_at FROM catalog_sets WHERE id = $1")
-        .bind(id)
-        .fetch_optional(executor)
-        .await
+    let row = sqlx::query_as!(
+        CatalogSetRow,
+        r#"SELECT id, store_id, document AS "document: Json<CatalogSet>", version, created_at, updated_at
+           FROM catalog_sets WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(StoredCatalogSet::from))
 }
 
 pub async fn get_for_store(pool: &PgPool, store_id: Uuid) -> sqlx::Result<Option<StoredCatalogSet>> {
-    sqlx::query_as(
-        "SELECT id, store_id, document, version, created_at, updated_at FROM catalog_sets WHERE store_id = $1",
+    let row = sqlx::query_as!(
+        CatalogSetRow,
+        r#"SELECT id, store_id, document AS "document: Json<CatalogSet>", version, created_at, updated_at
+           FROM catalog_sets WHERE store_id = $1"#,
+        store_id,
     )
-    .bind(store_id)
     .fetch_optional(pool)
-    .await
+    .await?;
+    Ok(row.map(StoredCatalogSet::from))
 }

@@ -1,14 +1,48 @@
 //! Catalog pulls as durable jobs.
 
-use crate::domain::ingestion::Ingestion;
+use crate::domain::ingestion::{Ingestion, IngestionStatus};
 use crate::domain::problem::Problem;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-const COLUMNS: &str = "id, organization_id, store_id, callback_url, status, attempts, next_attempt_at, last_error,
-    errors, catalog_set_id, created_at, updated_at, completed_at";
+/// An ingestion's row, as the checked queries read it.
+struct IngestionRow {
+    id: Uuid,
+    organization_id: Uuid,
+    store_id: Uuid,
+    callback_url: String,
+    status: IngestionStatus,
+    attempts: i32,
+    next_attempt_at: DateTime<Utc>,
+    last_error: Option<String>,
+    errors: Json<Vec<Problem>>,
+    catalog_set_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    completed_at: Option<DateTime<Utc>>,
+}
+
+impl From<IngestionRow> for Ingestion {
+    fn from(row: IngestionRow) -> Self {
+        Ingestion {
+            id: row.id,
+            organization_id: row.organization_id,
+            store_id: row.store_id,
+            callback_url: row.callback_url,
+            status: row.status,
+            attempts: row.attempts,
+            next_attempt_at: row.next_attempt_at,
+            last_error: row.last_error,
+            errors: row.errors.0,
+            catalog_set_id: row.catalog_set_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            completed_at: row.completed_at,
+        }
+    }
+}
 
 pub async fn create(
     pool: &PgPool,
@@ -17,25 +51,38 @@ pub async fn create(
     url: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Ingestion> {
-    sqlx::query_as(&format!(
-        "INSERT INTO catalog_ingestions (id, organization_id, store_id, callback_url, status, next_attempt_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'pending', $5, $5, $5) RETURNING {COLUMNS}"
-    ))
-    .bind(Uuid::now_v7())
-    .bind(organization_id)
-    .bind(store_id)
-    .bind(url)
-    .bind(now)
+    let row = sqlx::query_as!(
+        IngestionRow,
+        r#"INSERT INTO catalog_ingestions (id, organization_id, store_id, callback_url, status, next_attempt_at,
+                                          created_at, updated_at)
+           VALUES ($1, $2, $3, $4, 'pending', $5, $5, $5)
+           RETURNING id, organization_id, store_id, callback_url, status AS "status: IngestionStatus", attempts,
+             next_attempt_at, last_error, errors AS "errors: Json<Vec<Problem>>", catalog_set_id, created_at,
+             updated_at, completed_at"#,
+        Uuid::now_v7(),
+        organization_id,
+        store_id,
+        url,
+        now,
+    )
     .fetch_one(pool)
-    .await
+    .await?;
+    Ok(row.into())
 }
 
 pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<Ingestion>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM catalog_ingestions WHERE id = $1 AND organization_id = $2"))
-        .bind(id)
-        .bind(organization_id)
-        .fetch_optional(pool)
-        .await
+    let row = sqlx::query_as!(
+        IngestionRow,
+        r#"SELECT id, organization_id, store_id, callback_url, status AS "status: IngestionStatus", attempts,
+             next_attempt_at, last_error, errors AS "errors: Json<Vec<Problem>>", catalog_set_id, created_at,
+             updated_at, completed_at
+           FROM catalog_ingestions WHERE id = $1 AND organization_id = $2"#,
+        id,
+        organization_id,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(Ingestion::from))
 }
 
 /// Claims the next due pull for `lease`: pending ones, and fetching ones whose worker died,
@@ -47,23 +94,27 @@ pub async fn claim_next(
     lease: chrono::Duration,
     per_organization: i64,
 ) -> sqlx::Result<Option<Ingestion>> {
-    sqlx::query_as(&format!(
-        "UPDATE catalog_ingestions SET status = 'fetching', attempts = attempts + 1, locked_until = $2, updated_at = $1
-         WHERE id = (
-             SELECT i.id FROM catalog_ingestions i
-             WHERE ((i.status = 'pending' AND i.next_attempt_at <= $1) OR (i.status = 'fetching' AND i.locked_until <= $1))
-               AND (SELECT count(*) FROM catalog_ingestions f
-                    WHERE f.organization_id = i.organization_id AND f.status = 'fetching' AND f.locked_until > $1) < $3
-             ORDER BY i.next_attempt_at
-             FOR UPDATE SKIP LOCKED
-             LIMIT 1)
-         RETURNING {COLUMNS}"
-    ))
-    .bind(now)
-    .bind(now + lease)
-    .bind(per_organization)
+    let row = sqlx::query_as!(
+        IngestionRow,
+        r#"UPDATE catalog_ingestions SET status = 'fetching', attempts = attempts + 1, locked_until = $2, updated_at = $1
+           WHERE id = (
+               SELECT i.id FROM catalog_ingestions i
+               WHERE ((i.status = 'pending' AND i.next_attempt_at <= $1) OR (i.status = 'fetching' AND i.locked_until <= $1))
+                 AND (SELECT count(*) FROM catalog_ingestions f
+                      WHERE f.organization_id = i.organization_id AND f.status = 'fetching' AND f.locked_until > $1) < $3
+               ORDER BY i.next_attempt_at
+               FOR UPDATE SKIP LOCKED
+               LIMIT 1)
+           RETURNING id, organization_id, store_id, callback_url, status AS "status: IngestionStatus", attempts,
+             next_attempt_at, last_error, errors AS "errors: Json<Vec<Problem>>", catalog_set_id, created_at,
+             updated_at, completed_at"#,
+        now,
+        now + lease,
+        per_organization,
+    )
     .fetch_optional(pool)
-    .await
+    .await?;
+    Ok(row.map(Ingestion::from))
 }
 
 pub async fn retry_later(
@@ -73,14 +124,14 @@ pub async fn retry_later(
     error: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE catalog_ingestions SET status = 'pending', next_attempt_at = $2, locked_until = NULL, last_error = $3, updated_at = $4
          WHERE id = $1",
+        id,
+        at,
+        error,
+        now,
     )
-    .bind(id)
-    .bind(at)
-    .bind(error)
-    .bind(now)
     .execute(pool)
     .await
     .map(|_| ())
@@ -93,15 +144,15 @@ pub async fn fail(
     problems: Vec<Problem>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE catalog_ingestions SET status = 'failed', locked_until = NULL, last_error = $2, errors = $3,
              updated_at = $4, completed_at = $4
          WHERE id = $1",
+        id,
+        error,
+        Json(problems) as _,
+        now,
     )
-    .bind(id)
-    .bind(error)
-    .bind(Json(problems))
-    .bind(now)
     .execute(pool)
     .await
     .map(|_| ())
@@ -113,14 +164,14 @@ pub async fn succeed(
     catalog_set_id: Uuid,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE catalog_ingestions SET status = 'succeeded', locked_until = NULL, last_error = NULL, errors = '[]',
              catalog_set_id = $2, updated_at = $3, completed_at = $3
          WHERE id = $1",
+        id,
+        catalog_set_id,
+        now,
     )
-    .bind(id)
-    .bind(catalog_set_id)
-    .bind(now)
     .execute(conn)
     .await
     .map(|_| ())

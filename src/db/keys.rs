@@ -1,11 +1,11 @@
-//! Organisations and their API keys.
+//! Organisations and their API keys. Every statement is checked against the schema at build time.
 
 use crate::auth::OrgKind;
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Organization {
     pub id: Uuid,
     pub name: String,
@@ -13,7 +13,7 @@ pub struct Organization {
 }
 
 /// What authentication needs to know about a presented key.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct KeyOwner {
     pub key_id: Uuid,
     pub organization_id: Uuid,
@@ -22,7 +22,7 @@ pub struct KeyOwner {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct KeyListing {
     pub prefix: String,
     pub organization: String,
@@ -33,7 +33,7 @@ pub struct KeyListing {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct KeyRecord {
     pub id: Uuid,
     pub organization_id: Uuid,
@@ -43,17 +43,27 @@ pub struct KeyRecord {
 
 /// Returns the organisation with this name, creating it with `kind` if it does not exist.
 pub async fn find_or_create_org(pool: &PgPool, name: &str, kind: OrgKind) -> sqlx::Result<Organization> {
-    sqlx::query("INSERT INTO organizations (id, name, kind) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
-        .bind(Uuid::now_v7())
-        .bind(name)
-        .bind(kind)
-        .execute(pool)
-        .await?;
-    sqlx::query_as("SELECT id, name, kind FROM organizations WHERE name = $1").bind(name).fetch_one(pool).await
+    sqlx::query!(
+        "INSERT INTO organizations (id, name, kind) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        Uuid::now_v7(),
+        name,
+        kind as OrgKind,
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query_as!(
+        Organization,
+        r#"SELECT id, name, kind AS "kind: OrgKind" FROM organizations WHERE name = $1"#,
+        name
+    )
+    .fetch_one(pool)
+    .await
 }
 
 pub async fn find_org(pool: &PgPool, id: Uuid) -> sqlx::Result<Organization> {
-    sqlx::query_as("SELECT id, name, kind FROM organizations WHERE id = $1").bind(id).fetch_one(pool).await
+    sqlx::query_as!(Organization, r#"SELECT id, name, kind AS "kind: OrgKind" FROM organizations WHERE id = $1"#, id)
+        .fetch_one(pool)
+        .await
 }
 
 pub async fn insert_key(
@@ -65,42 +75,44 @@ pub async fn insert_key(
     expires_at: Option<DateTime<Utc>>,
 ) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO api_keys (id, organization_id, prefix, key_hash, label, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        id,
+        organization_id,
+        prefix,
+        hash,
+        label,
+        expires_at,
     )
-    .bind(id)
-    .bind(organization_id)
-    .bind(prefix)
-    .bind(hash)
-    .bind(label)
-    .bind(expires_at)
     .execute(pool)
     .await?;
     Ok(id)
 }
 
 pub async fn find_owner_by_hash(pool: &PgPool, hash: &[u8]) -> sqlx::Result<Option<KeyOwner>> {
-    sqlx::query_as(
-        "SELECT k.id AS key_id, k.organization_id, o.kind AS organization_kind, k.expires_at, k.revoked_at
-         FROM api_keys k JOIN organizations o ON o.id = k.organization_id
-         WHERE k.key_hash = $1",
+    sqlx::query_as!(
+        KeyOwner,
+        r#"SELECT k.id AS key_id, k.organization_id, o.kind AS "organization_kind: OrgKind", k.expires_at, k.revoked_at
+           FROM api_keys k JOIN organizations o ON o.id = k.organization_id
+           WHERE k.key_hash = $1"#,
+        hash,
     )
-    .bind(hash)
     .fetch_optional(pool)
     .await
 }
 
 pub async fn find_by_prefix(pool: &PgPool, prefix: &str) -> sqlx::Result<Option<KeyRecord>> {
-    sqlx::query_as("SELECT id, organization_id, expires_at, revoked_at FROM api_keys WHERE prefix = $1")
-        .bind(prefix)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as!(
+        KeyRecord,
+        "SELECT id, organization_id, expires_at, revoked_at FROM api_keys WHERE prefix = $1",
+        prefix
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 pub async fn revoke(pool: &PgPool, prefix: &str, at: DateTime<Utc>) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE prefix = $1 AND revoked_at IS NULL")
-        .bind(prefix)
-        .bind(at)
+    let done = sqlx::query!("UPDATE api_keys SET revoked_at = $2 WHERE prefix = $1 AND revoked_at IS NULL", prefix, at)
         .execute(pool)
         .await?;
     Ok(done.rows_affected() == 1)
@@ -109,23 +121,27 @@ pub async fn revoke(pool: &PgPool, prefix: &str, at: DateTime<Utc>) -> sqlx::Res
 /// Makes the old key expire at `old_expires_at` (unless it already expires sooner) and records
 /// its successor.
 pub async fn retire_for_roll(pool: &PgPool, old: Uuid, new: Uuid, old_expires_at: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query("UPDATE api_keys SET replaced_by = $2, expires_at = LEAST(COALESCE(expires_at, $3), $3) WHERE id = $1")
-        .bind(old)
-        .bind(new)
-        .bind(old_expires_at)
-        .execute(pool)
-        .await
-        .map(|_| ())
+    sqlx::query!(
+        "UPDATE api_keys SET replaced_by = $2, expires_at = LEAST(COALESCE(expires_at, $3), $3) WHERE id = $1",
+        old,
+        new,
+        old_expires_at,
+    )
+    .execute(pool)
+    .await
+    .map(|_| ())
 }
 
 pub async fn list(pool: &PgPool, organization: Option<&str>) -> sqlx::Result<Vec<KeyListing>> {
-    sqlx::query_as(
-        "SELECT k.prefix, o.name AS organization, o.kind, k.label, k.created_at, k.expires_at, k.revoked_at
-         FROM api_keys k JOIN organizations o ON o.id = k.organization_id
-         WHERE $1::text IS NULL OR o.name = $1
-         ORDER BY o.name, k.created_at",
+    sqlx::query_as!(
+        KeyListing,
+        r#"SELECT k.prefix, o.name AS organization, o.kind AS "kind: OrgKind", k.label, k.created_at, k.expires_at,
+                  k.revoked_at
+           FROM api_keys k JOIN organizations o ON o.id = k.organization_id
+           WHERE $1::text IS NULL OR o.name = $1
+           ORDER BY o.name, k.created_at"#,
+        organization,
     )
-    .bind(organization)
     .fetch_all(pool)
     .await
 }
@@ -133,7 +149,7 @@ pub async fn list(pool: &PgPool, organization: Option<&str>) -> sqlx::Result<Vec
 /// Whether an organisation can still vouch for its sessions: its kind, and until when it holds
 /// a key that is neither revoked nor expired (`None` inside: a key without expiry). `None` when
 /// the organisation does not exist.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct OrganizationKeys {
     pub kind: OrgKind,
     pub has_unexpiring_key: bool,
@@ -141,13 +157,15 @@ pub struct OrganizationKeys {
 }
 
 pub async fn organization_keys(pool: &PgPool, organization_id: Uuid) -> sqlx::Result<Option<OrganizationKeys>> {
-    sqlx::query_as(
-        "SELECT o.kind, coalesce(bool_or(k.id IS NOT NULL AND k.expires_at IS NULL), false) AS has_unexpiring_key,
-                max(k.expires_at) AS latest_expiry
-         FROM organizations o LEFT JOIN api_keys k ON k.organization_id = o.id AND k.revoked_at IS NULL
-         WHERE o.id = $1 GROUP BY o.kind",
+    sqlx::query_as!(
+        OrganizationKeys,
+        r#"SELECT o.kind AS "kind: OrgKind",
+                  coalesce(bool_or(k.id IS NOT NULL AND k.expires_at IS NULL), false) AS "has_unexpiring_key!",
+                  max(k.expires_at) AS latest_expiry
+           FROM organizations o LEFT JOIN api_keys k ON k.organization_id = o.id AND k.revoked_at IS NULL
+           WHERE o.id = $1 GROUP BY o.kind"#,
+        organization_id,
     )
-    .bind(organization_id)
     .fetch_optional(pool)
     .await
 }

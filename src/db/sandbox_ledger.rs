@@ -1,5 +1,6 @@
 //! The built-in sandbox processor's ledger (it stands in for an external processor's own
-//! database, so it outlives our process as a real one would).
+//! database, so it outlives our process as a real one would). Checked against the schema at
+//! build time.
 
 use rust_decimal::Decimal;
 use sqlx::PgPool;
@@ -14,32 +15,33 @@ pub async fn record(
     currency: &str,
     outcome: &str,
 ) -> sqlx::Result<(String, String)> {
-    sqlx::query_as(
+    let row = sqlx::query!(
         "INSERT INTO sandbox_processor_ledger (idempotency_key, reference, amount, currency, outcome)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (idempotency_key) DO UPDATE
              SET requests = sandbox_processor_ledger.requests + 1, updated_at = now()
          RETURNING reference, outcome",
+        key,
+        reference,
+        amount,
+        currency,
+        outcome,
     )
-    .bind(key)
-    .bind(reference)
-    .bind(amount)
-    .bind(currency)
-    .bind(outcome)
     .fetch_one(pool)
-    .await
+    .await?;
+    Ok((row.reference, row.outcome))
 }
 
 /// Voids whatever `key` holds, and leaves a tombstone when it holds nothing yet: an
 /// authorisation asked for later under a voided key is never approved.
 pub async fn void(pool: &PgPool, key: &str) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO sandbox_processor_ledger (idempotency_key, reference, amount, currency, outcome)
          VALUES ($1, 'void', 0, '', 'voided')
          ON CONFLICT (idempotency_key) DO UPDATE SET outcome = 'voided', updated_at = now()
          WHERE sandbox_processor_ledger.outcome = 'approved'",
+        key,
     )
-    .bind(key)
     .execute(pool)
     .await
     .map(|_| ())
@@ -48,12 +50,12 @@ pub async fn void(pool: &PgPool, key: &str) -> sqlx::Result<()> {
 /// Moves `key` from outcome `from` to `to` (capture: approved → captured; refund: captured →
 /// refunded); a no-op in any other outcome, so repeating it is safe.
 pub async fn advance(pool: &PgPool, key: &str, from: &str, to: &str) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE sandbox_processor_ledger SET outcome = $3, updated_at = now() WHERE idempotency_key = $1 AND outcome = $2",
+        key,
+        from,
+        to,
     )
-    .bind(key)
-    .bind(from)
-    .bind(to)
     .execute(pool)
     .await
     .map(|_| ())

@@ -10,11 +10,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
 /// A catalog set as it is kept: the partner's document and its store.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct StoredCatalogSet {
     pub id: Uuid,
     pub store_id: Uuid,
-    #[sqlx(json)]
     pub document: CatalogSet,
     pub version: i64,
     pub created_at: chrono::DateTime<chrono::Utc>,

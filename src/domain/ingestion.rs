@@ -18,7 +18,7 @@ pub enum IngestionStatus {
     Failed,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Ingestion {
     pub id: Uuid,
     pub organization_id: Uuid,
@@ -28,7 +28,6 @@ pub struct Ingestion {
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
-    #[sqlx(json)]
     pub errors: Vec<Problem>,
     pub catalog_set_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
