@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sqlx::types::Json;
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// An order about to ask for payment.
@@ -32,7 +32,7 @@ pub struct NewOrder {
     pub processor_key: String,
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct OrderRow {
     pub id: Uuid,
     pub organization_id: Uuid,
@@ -58,61 +58,67 @@ pub struct OrderRow {
     pub cancel_reason: Option<String>,
 }
 
-const ORDER_COLUMNS: &str = "o.id, o.organization_id, o.partner_user_id, o.store_id, o.store_organization_id,
-    o.placement, o.state, o.status, o.fulfillment_type, o.cart, o.delivery, o.customer, o.payment_method, o.amounts,
-    o.total, o.currency, o.estimated_ready_at, o.version, o.placed_at, p.state AS payment_state, p.processor_key,
-    o.cancel_reason";
+// The three reads of an order (get, lock_placed, list_placed) repeat one column list: a checked
+// query must be one string literal.
 
 /// Inserts the order and its pending authorisation. A second live order for the same token
 /// breaks `orders_one_per_token`.
 pub async fn insert(conn: &mut PgConnection, order: &NewOrder, now: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO orders (id, organization_id, partner_user_id, store_id, store_organization_id, catalog_set_id,
                              token_hash, idempotency_key, placement, fulfillment_type, cart, delivery, customer,
                              payment_method, amounts, total, currency, estimated_ready_at, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'awaiting_payment', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
+        order.id,
+        order.organization_id,
+        order.partner_user_id,
+        order.store_id,
+        order.store_organization_id,
+        order.catalog_set_id,
+        order.token_hash,
+        order.idempotency_key,
+        order.fulfillment_type as FulfillmentType,
+        Json(&order.cart) as _,
+        order.delivery.as_ref().map(Json) as _,
+        Json(&order.customer) as _,
+        Json(&order.payment_method) as _,
+        Json(&order.amounts) as _,
+        order.amounts.total,
+        order.amounts.currency,
+        order.estimated_ready_at,
+        now,
     )
-    .bind(order.id)
-    .bind(order.organization_id)
-    .bind(&order.partner_user_id)
-    .bind(order.store_id)
-    .bind(order.store_organization_id)
-    .bind(order.catalog_set_id)
-    .bind(&order.token_hash)
-    .bind(order.idempotency_key)
-    .bind(order.fulfillment_type)
-    .bind(Json(&order.cart))
-    .bind(order.delivery.as_ref().map(Json))
-    .bind(Json(&order.customer))
-    .bind(Json(&order.payment_method))
-    .bind(Json(&order.amounts))
-    .bind(order.amounts.total)
-    .bind(&order.amounts.currency)
-    .bind(order.estimated_ready_at)
-    .bind(now)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO payment_authorizations (order_id, processor, processor_key, amount, currency, state,
                                              created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)",
+        order.id,
+        order.processor,
+        order.processor_key,
+        order.amounts.total,
+        order.amounts.currency,
+        now,
     )
-    .bind(order.id)
-    .bind(order.processor)
-    .bind(&order.processor_key)
-    .bind(order.amounts.total)
-    .bind(&order.amounts.currency)
-    .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
 pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<OrderRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM orders o JOIN payment_authorizations p ON p.order_id = o.id WHERE o.id = $1"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        OrderRow,
+        r#"SELECT o.id, o.organization_id, o.partner_user_id, o.store_id, o.store_organization_id,
+                  o.placement AS "placement: Placement", o.state AS "state: State", o.status AS "status: Status",
+                  o.fulfillment_type AS "fulfillment_type: FulfillmentType", o.cart AS "cart: Json<Cart>",
+                  o.delivery AS "delivery: Json<Delivery>", o.customer AS "customer: Json<Customer>",
+                  o.payment_method AS "payment_method: Json<PaymentMethod>", o.amounts AS "amounts: Json<Amounts>",
+                  o.total, o.currency, o.estimated_ready_at, o.version, o.placed_at,
+                  p.state AS "payment_state: PaymentState", p.processor_key, o.cancel_reason
+           FROM orders o JOIN payment_authorizations p ON p.order_id = o.id WHERE o.id = $1"#,
+        id,
+    )
     .fetch_optional(pool)
     .await
 }
@@ -124,18 +130,16 @@ pub async fn mark_placed(
     processor_reference: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE orders SET placement = 'placed', placed_at = $2, updated_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(now)
+    sqlx::query!("UPDATE orders SET placement = 'placed', placed_at = $2, updated_at = $2 WHERE id = $1", id, now)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE payment_authorizations SET state = 'authorized', processor_reference = $2, updated_at = $3
          WHERE order_id = $1",
+        id,
+        processor_reference,
+        now,
     )
-    .bind(id)
-    .bind(processor_reference)
-    .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -150,18 +154,18 @@ pub async fn mark_failed(
     failure: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE orders SET placement = 'failed', updated_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(now)
+    sqlx::query!("UPDATE orders SET placement = 'failed', updated_at = $2 WHERE id = $1", id, now)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE payment_authorizations SET state = $2, failure = $3, updated_at = $4 WHERE order_id = $1")
-        .bind(id)
-        .bind(payment_state)
-        .bind(failure)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE payment_authorizations SET state = $2, failure = $3, updated_at = $4 WHERE order_id = $1",
+        id,
+        payment_state as PaymentState,
+        failure,
+        now,
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -177,7 +181,7 @@ pub struct NewEvent {
 /// endpoints that subscribe to its type: an event is never written without them. (A disabled
 /// endpoint's deliveries wait until it is enabled again.)
 pub async fn insert_event(conn: &mut PgConnection, event: &NewEvent, now: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "WITH event AS (
              INSERT INTO outbox_events (id, organization_id, event_type, order_id, payload, created_at)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id)
@@ -185,13 +189,13 @@ pub async fn insert_event(conn: &mut PgConnection, event: &NewEvent, now: DateTi
          SELECT gen_random_uuid(), event.id, e.id, 'pending', $6, $6
          FROM event, webhook_endpoints e
          WHERE e.organization_id = $2 AND $3 = ANY(e.event_types)",
+        event.id,
+        event.organization_id,
+        event.event_type,
+        event.order_id,
+        Json(&event.payload) as _,
+        now,
     )
-    .bind(event.id)
-    .bind(event.organization_id)
-    .bind(event.event_type)
-    .bind(event.order_id)
-    .bind(Json(&event.payload))
-    .bind(now)
     .execute(conn)
     .await
     .map(|_| ())
@@ -205,33 +209,52 @@ pub async fn list_placed(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(Vec<OrderRow>, i64)> {
-    let filter = "o.organization_id = $1 AND o.placement = 'placed' AND ($2::text IS NULL OR o.partner_user_id = $2)";
-    let rows = sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM orders o JOIN payment_authorizations p ON p.order_id = o.id
-         WHERE {filter} ORDER BY o.placed_at DESC, o.id DESC LIMIT $3 OFFSET $4"
-    ))
-    .bind(organization_id)
-    .bind(partner_user_id)
-    .bind(limit)
-    .bind(offset)
+    let rows = sqlx::query_as!(
+        OrderRow,
+        r#"SELECT o.id, o.organization_id, o.partner_user_id, o.store_id, o.store_organization_id,
+                  o.placement AS "placement: Placement", o.state AS "state: State", o.status AS "status: Status",
+                  o.fulfillment_type AS "fulfillment_type: FulfillmentType", o.cart AS "cart: Json<Cart>",
+                  o.delivery AS "delivery: Json<Delivery>", o.customer AS "customer: Json<Customer>",
+                  o.payment_method AS "payment_method: Json<PaymentMethod>", o.amounts AS "amounts: Json<Amounts>",
+                  o.total, o.currency, o.estimated_ready_at, o.version, o.placed_at,
+                  p.state AS "payment_state: PaymentState", p.processor_key, o.cancel_reason
+           FROM orders o JOIN payment_authorizations p ON p.order_id = o.id
+           WHERE o.organization_id = $1 AND o.placement = 'placed' AND ($2::text IS NULL OR o.partner_user_id = $2)
+           ORDER BY o.placed_at DESC, o.id DESC LIMIT $3 OFFSET $4"#,
+        organization_id,
+        partner_user_id,
+        limit,
+        offset,
+    )
     .fetch_all(pool)
     .await?;
-    let total = sqlx::query_scalar(&format!("SELECT count(*) FROM orders o WHERE {filter}"))
-        .bind(organization_id)
-        .bind(partner_user_id)
-        .fetch_one(pool)
-        .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM orders o
+           WHERE o.organization_id = $1 AND o.placement = 'placed' AND ($2::text IS NULL OR o.partner_user_id = $2)"#,
+        organization_id,
+        partner_user_id,
+    )
+    .fetch_one(pool)
+    .await?;
     Ok((rows, total))
 }
 
 /// Reads a placed order and locks it for the rest of the transaction, so that changes to one
 /// order are applied one after another.
 pub async fn lock_placed(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<OrderRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM orders o JOIN payment_authorizations p ON p.order_id = o.id
-         WHERE o.id = $1 AND o.placement = 'placed' FOR UPDATE OF o"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        OrderRow,
+        r#"SELECT o.id, o.organization_id, o.partner_user_id, o.store_id, o.store_organization_id,
+                  o.placement AS "placement: Placement", o.state AS "state: State", o.status AS "status: Status",
+                  o.fulfillment_type AS "fulfillment_type: FulfillmentType", o.cart AS "cart: Json<Cart>",
+                  o.delivery AS "delivery: Json<Delivery>", o.customer AS "customer: Json<Customer>",
+                  o.payment_method AS "payment_method: Json<PaymentMethod>", o.amounts AS "amounts: Json<Amounts>",
+                  o.total, o.currency, o.estimated_ready_at, o.version, o.placed_at,
+                  p.state AS "payment_state: PaymentState", p.processor_key, o.cancel_reason
+           FROM orders o JOIN payment_authorizations p ON p.order_id = o.id
+           WHERE o.id = $1 AND o.placement = 'placed' FOR UPDATE OF o"#,
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -247,43 +270,42 @@ pub struct Change<'a> {
 }
 
 pub async fn apply_change(conn: &mut PgConnection, change: &Change<'_>, now: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE orders SET state = $3, status = $4, estimated_ready_at = $5,
              cancel_reason = coalesce($6, cancel_reason), version = $2, updated_at = $7,
              closed_at = CASE WHEN $3 <> 'open' THEN coalesce(closed_at, $7) END
          WHERE id = $1",
+        change.id,
+        change.version,
+        change.state as State,
+        change.status as Status,
+        change.estimated_ready_at,
+        change.cancel_reason,
+        now,
     )
-    .bind(change.id)
-    .bind(change.version)
-    .bind(change.state)
-    .bind(change.status)
-    .bind(change.estimated_ready_at)
-    .bind(change.cancel_reason)
-    .bind(now)
     .execute(conn)
     .await
     .map(|_| ())
 }
 
 pub async fn insert_history(conn: &mut PgConnection, order_id: Uuid, entry: &HistoryEntry) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO order_history (order_id, version, state, status, payment_state, changed_by, changed_at, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        order_id,
+        entry.version,
+        entry.state as State,
+        entry.status as Status,
+        entry.payment_state as PaymentState,
+        entry.changed_by,
+        entry.changed_at,
+        entry.note,
     )
-    .bind(order_id)
-    .bind(entry.version)
-    .bind(entry.state)
-    .bind(entry.status)
-    .bind(entry.payment_state)
-    .bind(&entry.changed_by)
-    .bind(entry.changed_at)
-    .bind(&entry.note)
     .execute(conn)
     .await
     .map(|_| ())
 }
 
-#[derive(FromRow)]
 struct HistoryRow {
     order_id: Uuid,
     version: i64,
@@ -297,11 +319,13 @@ struct HistoryRow {
 
 /// The history of each of `ids`, oldest version first.
 pub async fn history<'e>(executor: impl sqlx::PgExecutor<'e>, ids: &[Uuid]) -> sqlx::Result<Vec<(Uuid, HistoryEntry)>> {
-    let rows: Vec<HistoryRow> = sqlx::query_as(
-        "SELECT order_id, version, state, status, payment_state, changed_by, changed_at, note
-         FROM order_history WHERE order_id = ANY($1) ORDER BY order_id, version",
+    let rows = sqlx::query_as!(
+        HistoryRow,
+        r#"SELECT order_id, version, state AS "state: State", status AS "status: Status",
+                  payment_state AS "payment_state: PaymentState", changed_by, changed_at, note
+           FROM order_history WHERE order_id = ANY($1) ORDER BY order_id, version"#,
+        ids,
     )
-    .bind(ids)
     .fetch_all(executor)
     .await?;
     Ok(rows
@@ -330,30 +354,31 @@ pub async fn settle_payment(
     to: PaymentState,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    let done =
-        sqlx::query("UPDATE payment_authorizations SET state = $3, updated_at = $4 WHERE order_id = $1 AND state = $2")
-            .bind(order_id)
-            .bind(from)
-            .bind(to)
-            .bind(now)
-            .execute(conn)
-            .await?;
+    let done = sqlx::query!(
+        "UPDATE payment_authorizations SET state = $3, updated_at = $4 WHERE order_id = $1 AND state = $2",
+        order_id,
+        from as PaymentState,
+        to as PaymentState,
+        now,
+    )
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Closed orders whose money has not followed yet.
 pub async fn unsettled(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar("SELECT id FROM orders WHERE state <> 'open' AND settled_at IS NULL ORDER BY closed_at LIMIT $1")
-        .bind(limit)
-        .fetch_all(pool)
-        .await
+    sqlx::query_scalar!(
+        "SELECT id FROM orders WHERE state <> 'open' AND settled_at IS NULL ORDER BY closed_at LIMIT $1",
+        limit,
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// Takes a closed order off the keeper's work list.
 pub async fn mark_settled<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query("UPDATE orders SET settled_at = $2 WHERE id = $1 AND settled_at IS NULL")
-        .bind(id)
-        .bind(now)
+    sqlx::query!("UPDATE orders SET settled_at = $2 WHERE id = $1 AND settled_at IS NULL", id, now)
         .execute(executor)
         .await
         .map(|_| ())
@@ -361,32 +386,31 @@ pub async fn mark_settled<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid, now
 
 /// Placed orders still pending that were placed before `before`.
 pub async fn unconfirmed_since(pool: &PgPool, before: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT id FROM orders WHERE placement = 'placed' AND state = 'open' AND status = 'pending' AND placed_at < $1
          ORDER BY placed_at LIMIT $2",
+        before,
+        limit,
     )
-    .bind(before)
-    .bind(limit)
     .fetch_all(pool)
     .await
 }
 
 /// Orders whose card token is still in clear (placed before tokens were sealed at rest).
 pub async fn unsealed_card_tokens(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<(Uuid, Json<PaymentMethod>)>> {
-    sqlx::query_as(
-        "SELECT id, payment_method FROM orders
-         WHERE payment_method->>'type' = 'cardOnFile' AND payment_method->>'cardToken' NOT LIKE 'mfenc1:%'
-         ORDER BY id LIMIT $1",
+    let rows = sqlx::query!(
+        r#"SELECT id, payment_method AS "payment_method: Json<PaymentMethod>" FROM orders
+           WHERE payment_method->>'type' = 'cardOnFile' AND payment_method->>'cardToken' NOT LIKE 'mfenc1:%'
+           ORDER BY id LIMIT $1"#,
+        limit,
     )
-    .bind(limit)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.id, row.payment_method)).collect())
 }
 
 pub async fn reseal_payment_method(pool: &PgPool, id: Uuid, method: &PaymentMethod) -> sqlx::Result<()> {
-    sqlx::query("UPDATE orders SET payment_method = $2 WHERE id = $1")
-        .bind(id)
-        .bind(Json(method))
+    sqlx::query!("UPDATE orders SET payment_method = $2 WHERE id = $1", id, Json(method) as _)
         .execute(pool)
         .await
         .map(|_| ())
