@@ -37,6 +37,7 @@ impl From<StoreRow> for Store {
     }
 }
 
+/// The columns of a store for discovery, the one query here built at run time (its tests run it).
 const STORE_COLUMNS: &str = "s.id, s.organization_id, s.details, s.status, s.pause_reason, s.resume_at,
     c.id AS catalog_set_id, s.version, s.created_at, s.updated_at";
 
@@ -63,8 +64,8 @@ pub async fn upsert_in(
     details: &StoreDetails,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<(Store, bool)>> {
-    let created: Option<bool> = sqlx::query_scalar(
-        "INSERT INTO stores (id, organization_id, details, latitude, longitude, delivery_allowed, pickup_allowed,
+    let created = sqlx::query_scalar!(
+        r#"INSERT INTO stores (id, organization_id, details, latitude, longitude, delivery_allowed, pickup_allowed,
                              delivery_radius_km, search_text, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
          ON CONFLICT (id) DO UPDATE SET
@@ -73,18 +74,18 @@ pub async fn upsert_in(
              delivery_radius_km = EXCLUDED.delivery_radius_km, search_text = EXCLUDED.search_text,
              version = stores.version + 1, updated_at = EXCLUDED.updated_at
          WHERE stores.organization_id = EXCLUDED.organization_id
-         RETURNING (xmax = 0)",
+         RETURNING (xmax = 0) AS "created!""#,
+        id,
+        organization_id,
+        Json(details) as _,
+        details.address.latitude,
+        details.address.longitude,
+        details.delivery_allowed,
+        details.pickup_allowed,
+        f64::try_from(details.delivery_radius_km).unwrap_or(0.0),
+        details.search_text(),
+        now,
     )
-    .bind(id)
-    .bind(organization_id)
-    .bind(Json(details))
-    .bind(details.address.latitude)
-    .bind(details.address.longitude)
-    .bind(details.delivery_allowed)
-    .bind(details.pickup_allowed)
-    .bind(f64::try_from(details.delivery_radius_km).unwrap_or(0.0))
-    .bind(details.search_text())
-    .bind(now)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(created) = created else { return Ok(None) };
@@ -93,12 +94,15 @@ pub async fn upsert_in(
 }
 
 async fn fetch_in(conn: &mut PgConnection, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<Store>> {
-    let row: Option<StoreRow> = sqlx::query_as(&format!(
-        "SELECT {STORE_COLUMNS} FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id
-         WHERE s.id = $1 AND s.organization_id = $2"
-    ))
-    .bind(id)
-    .bind(organization_id)
+    let row = sqlx::query_as!(
+        StoreRow,
+        r#"SELECT s.id, s.organization_id, s.details AS "details: Json<StoreDetails>", s.status AS "status: StoreStatus",
+                  s.pause_reason, s.resume_at, c.id AS "catalog_set_id?", s.version, s.created_at, s.updated_at
+           FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id
+           WHERE s.id = $1 AND s.organization_id = $2"#,
+        id,
+        organization_id,
+    )
     .fetch_optional(conn)
     .await?;
     Ok(row.map(Store::from))
@@ -117,21 +121,25 @@ pub async fn lock_owned(
     organization_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<StoreDetails>> {
-    let found: Option<Json<StoreDetails>> =
-        sqlx::query_scalar("SELECT details FROM stores WHERE id = $1 AND organization_id = $2 FOR UPDATE")
-            .bind(id)
-            .bind(organization_id)
-            .fetch_optional(conn)
-            .await?;
+    let found = sqlx::query_scalar!(
+        r#"SELECT details AS "details: Json<StoreDetails>" FROM stores WHERE id = $1 AND organization_id = $2 FOR UPDATE"#,
+        id,
+        organization_id,
+    )
+    .fetch_optional(conn)
+    .await?;
     Ok(found.map(|details| details.0))
 }
 
 /// Any store, as a distribution partner sees it.
 pub async fn get<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<Store>> {
-    let row: Option<StoreRow> = sqlx::query_as(&format!(
-        "SELECT {STORE_COLUMNS} FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id WHERE s.id = $1"
-    ))
-    .bind(id)
+    let row = sqlx::query_as!(
+        StoreRow,
+        r#"SELECT s.id, s.organization_id, s.details AS "details: Json<StoreDetails>", s.status AS "status: StoreStatus",
+                  s.pause_reason, s.resume_at, c.id AS "catalog_set_id?", s.version, s.created_at, s.updated_at
+           FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id WHERE s.id = $1"#,
+        id,
+    )
     .fetch_optional(executor)
     .await?;
     Ok(row.map(Store::from))
@@ -143,19 +151,22 @@ pub async fn list_owned(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(Vec<Store>, i64)> {
-    let rows: Vec<StoreRow> = sqlx::query_as(&format!(
-        "SELECT {STORE_COLUMNS} FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id
-         WHERE s.organization_id = $1 ORDER BY s.id LIMIT $2 OFFSET $3"
-    ))
-    .bind(organization_id)
-    .bind(limit)
-    .bind(offset)
+    let rows = sqlx::query_as!(
+        StoreRow,
+        r#"SELECT s.id, s.organization_id, s.details AS "details: Json<StoreDetails>", s.status AS "status: StoreStatus",
+                  s.pause_reason, s.resume_at, c.id AS "catalog_set_id?", s.version, s.created_at, s.updated_at
+           FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id
+           WHERE s.organization_id = $1 ORDER BY s.id LIMIT $2 OFFSET $3"#,
+        organization_id,
+        limit,
+        offset,
+    )
     .fetch_all(pool)
     .await?;
-    let total = sqlx::query_scalar("SELECT count(*) FROM stores WHERE organization_id = $1")
-        .bind(organization_id)
-        .fetch_one(pool)
-        .await?;
+    let total =
+        sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM stores WHERE organization_id = $1"#, organization_id)
+            .fetch_one(pool)
+            .await?;
     Ok((rows.into_iter().map(Store::from).collect(), total))
 }
 
@@ -167,16 +178,16 @@ pub async fn set_pause(
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<Store>> {
     let mut tx = pool.begin().await?;
-    let updated = sqlx::query(
+    let updated = sqlx::query!(
         "UPDATE stores SET status = $3, pause_reason = $4, resume_at = $5, version = version + 1, updated_at = $6
          WHERE id = $1 AND organization_id = $2",
+        id,
+        organization_id,
+        state.status as StoreStatus,
+        state.reason,
+        state.resume_at,
+        now,
     )
-    .bind(id)
-    .bind(organization_id)
-    .bind(state.status)
-    .bind(&state.reason)
-    .bind(state.resume_at)
-    .bind(now)
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
@@ -189,11 +200,11 @@ pub async fn set_pause(
 
 /// Brings back online every store whose pause has run out; returns how many.
 pub async fn resume_due(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE stores SET status = 'online', pause_reason = NULL, resume_at = NULL, version = version + 1, updated_at = $1
          WHERE status = 'paused' AND resume_at IS NOT NULL AND resume_at <= $1",
+        now,
     )
-    .bind(now)
     .execute(pool)
     .await?;
     Ok(done.rows_affected())

@@ -56,12 +56,11 @@ impl OnboardingStatus {
 }
 
 /// An onboarding as it is kept.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Onboarding {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub partner_store_id: String,
-    #[sqlx(json)]
     pub details: StoreDetails,
     pub catalog_callback_url: String,
     pub webhook_url: String,
@@ -71,13 +70,11 @@ pub struct Onboarding {
     /// Set while a worker holds the fetch.
     pub locked_until: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
-    #[sqlx(json)]
     pub errors: Vec<Problem>,
     /// The checked catalog set's id, once fetched (the set itself is read by `catalog` only).
     pub catalog_set_id: Option<Uuid>,
     pub store_id: Option<Uuid>,
     pub webhook_endpoint_id: Option<Uuid>,
-    #[sqlx(json)]
     pub history: Vec<Transition>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
