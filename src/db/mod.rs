@@ -64,5 +64,5 @@ pub async fn prepare(url: &str, max_connections: u32) -> anyhow::Result<PgPool> 
 }
 
 pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
+    sqlx::query!("SELECT 1 AS one").fetch_one(pool).await.map(|_| ())
 }

@@ -1,12 +1,12 @@
-//! Webhook endpoints and deliveries.
+//! Webhook endpoints and deliveries, every statement checked against the schema at build time.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use sqlx::PgPool;
 use sqlx::types::Json;
-use sqlx::{FromRow, PgPool};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct EndpointRow {
     pub id: Uuid,
     pub organization_id: Uuid,
@@ -20,30 +20,29 @@ pub struct EndpointRow {
     pub created_at: DateTime<Utc>,
 }
 
-const ENDPOINT_COLUMNS: &str = "id, organization_id, url, event_types, enabled, disabled_reason,
-    previous_secret_expires_at, consecutive_failures, circuit_open_until, created_at";
+// Every read of an endpoint repeats its column list: a checked query is one literal.
 
 /// How many endpoints the organisation has, with its row locked until the transaction ends, so
 /// that concurrent registrations cannot both pass a cap.
 pub async fn count_endpoints_locked(conn: &mut sqlx::PgConnection, organization_id: Uuid) -> sqlx::Result<i64> {
-    sqlx::query("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE")
-        .bind(organization_id)
-        .execute(&mut *conn)
+    sqlx::query!("SELECT 1 AS locked FROM organizations WHERE id = $1 FOR UPDATE", organization_id)
+        .fetch_all(&mut *conn)
         .await?;
-    sqlx::query_scalar("SELECT count(*) FROM webhook_endpoints WHERE organization_id = $1")
-        .bind(organization_id)
-        .fetch_one(&mut *conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM webhook_endpoints WHERE organization_id = $1"#,
+        organization_id
+    )
+    .fetch_one(&mut *conn)
+    .await
 }
 
 /// Deletes an endpoint and every delivery to it; `false` if the organisation has no such
 /// endpoint.
 pub async fn delete_endpoint(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1 AND organization_id = $2")
-        .bind(id)
-        .bind(organization_id)
-        .execute(pool)
-        .await?;
+    let done =
+        sqlx::query!("DELETE FROM webhook_endpoints WHERE id = $1 AND organization_id = $2", id, organization_id)
+            .execute(pool)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -56,16 +55,19 @@ pub async fn insert_endpoint<'e>(
     secret: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<EndpointRow> {
-    sqlx::query_as(&format!(
+    sqlx::query_as!(
+        EndpointRow,
         "INSERT INTO webhook_endpoints (id, organization_id, url, event_types, secret, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {ENDPOINT_COLUMNS}"
-    ))
-    .bind(id)
-    .bind(organization_id)
-    .bind(url)
-    .bind(event_types)
-    .bind(secret)
-    .bind(now)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)
+         RETURNING id, organization_id, url, event_types, enabled, disabled_reason, previous_secret_expires_at,
+             consecutive_failures, circuit_open_until, created_at",
+        id,
+        organization_id,
+        url,
+        event_types,
+        secret,
+        now,
+    )
     .fetch_one(executor)
     .await
 }
@@ -76,21 +78,26 @@ pub async fn find_endpoint_by_url(
     organization_id: Uuid,
     url: &str,
 ) -> sqlx::Result<Option<EndpointRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = $1 AND url = $2
-         ORDER BY created_at, id LIMIT 1"
-    ))
-    .bind(organization_id)
-    .bind(url)
+    sqlx::query_as!(
+        EndpointRow,
+        "SELECT id, organization_id, url, event_types, enabled, disabled_reason, previous_secret_expires_at,
+             consecutive_failures, circuit_open_until, created_at
+         FROM webhook_endpoints WHERE organization_id = $1 AND url = $2 ORDER BY created_at, id LIMIT 1",
+        organization_id,
+        url,
+    )
     .fetch_optional(conn)
     .await
 }
 
 pub async fn list_endpoints(pool: &PgPool, organization_id: Uuid) -> sqlx::Result<Vec<EndpointRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = $1 ORDER BY created_at, id"
-    ))
-    .bind(organization_id)
+    sqlx::query_as!(
+        EndpointRow,
+        "SELECT id, organization_id, url, event_types, enabled, disabled_reason, previous_secret_expires_at,
+             consecutive_failures, circuit_open_until, created_at
+         FROM webhook_endpoints WHERE organization_id = $1 ORDER BY created_at, id",
+        organization_id,
+    )
     .fetch_all(pool)
     .await
 }
@@ -104,16 +111,19 @@ pub async fn rotate_secret(
     overlap_until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<EndpointRow>> {
-    sqlx::query_as(&format!(
+    sqlx::query_as!(
+        EndpointRow,
         "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires_at = $4, secret = $3,
              updated_at = $5
-         WHERE organization_id = $1 AND id = $2 RETURNING {ENDPOINT_COLUMNS}"
-    ))
-    .bind(organization_id)
-    .bind(id)
-    .bind(secret)
-    .bind(overlap_until)
-    .bind(now)
+         WHERE organization_id = $1 AND id = $2
+         RETURNING id, organization_id, url, event_types, enabled, disabled_reason, previous_secret_expires_at,
+             consecutive_failures, circuit_open_until, created_at",
+        organization_id,
+        id,
+        secret,
+        overlap_until,
+        now,
+    )
     .fetch_optional(pool)
     .await
 }
@@ -126,23 +136,26 @@ pub async fn set_enabled(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<EndpointRow>> {
-    sqlx::query_as(&format!(
+    sqlx::query_as!(
+        EndpointRow,
         "UPDATE webhook_endpoints SET enabled = $3, disabled_reason = $4, updated_at = $5,
              consecutive_failures = CASE WHEN $3 THEN 0 ELSE consecutive_failures END,
              circuit_open_until = CASE WHEN $3 THEN NULL ELSE circuit_open_until END
-         WHERE id = $2 AND ($1::uuid IS NULL OR organization_id = $1) RETURNING {ENDPOINT_COLUMNS}"
-    ))
-    .bind(organization_id)
-    .bind(id)
-    .bind(enabled)
-    .bind(reason)
-    .bind(now)
+         WHERE id = $2 AND ($1::uuid IS NULL OR organization_id = $1)
+         RETURNING id, organization_id, url, event_types, enabled, disabled_reason, previous_secret_expires_at,
+             consecutive_failures, circuit_open_until, created_at",
+        organization_id,
+        id,
+        enabled,
+        reason,
+        now,
+    )
     .fetch_optional(pool)
     .await
 }
 
 /// A delivery claimed for one attempt, with what it takes to send it.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Due {
     pub id: Uuid,
     pub attempts: i32,
@@ -183,15 +196,16 @@ pub async fn claim_due(
     locked_until: DateTime<Utc>,
     limits: ClaimLimits,
 ) -> sqlx::Result<Vec<Due>> {
-    sqlx::query_as(
-        "WITH in_flight AS (
+    sqlx::query_as!(
+        Due,
+        r#"WITH in_flight AS (
              SELECT endpoint_id, count(*) AS busy FROM webhook_deliveries
              WHERE locked_until IS NOT NULL AND locked_until > $1 AND state = 'pending'
              GROUP BY endpoint_id),
          endpoints AS (
              SELECT e.id, e.organization_id, coalesce(f.busy, 0) AS busy,
                     sum(coalesce(f.busy, 0)) OVER (PARTITION BY e.organization_id) AS organization_busy,
-                    CASE WHEN e.consecutive_failures >= $6 THEN 1 ELSE $4 END AS cap
+                    CASE WHEN e.consecutive_failures >= $6 THEN 1 ELSE $4::int8 END AS cap
              FROM webhook_endpoints e LEFT JOIN in_flight f ON f.endpoint_id = e.id
              WHERE e.enabled AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= $1)),
          candidates AS (
@@ -206,23 +220,24 @@ pub async fn claim_due(
              -- The state and lock are checked again here, on the row as locked, so a delivery
              -- another dispatcher claimed a moment ago is not claimed twice.
              SELECT d.id FROM webhook_deliveries d JOIN candidates c ON c.id = d.id
-             WHERE c.turn + c.organization_busy <= $5
+             WHERE c.turn + c.organization_busy <= $5::int8
                AND d.state = 'pending' AND (d.locked_until IS NULL OR d.locked_until < $1)
              ORDER BY c.turn, c.next_attempt_at LIMIT $3 FOR UPDATE OF d SKIP LOCKED),
          claimed AS (
              UPDATE webhook_deliveries d SET locked_until = $2, attempts = d.attempts + 1, last_attempt_at = $1
              FROM due WHERE d.id = due.id
              RETURNING d.id, d.attempts, d.event_id, d.endpoint_id)
-         SELECT c.id, c.attempts, c.event_id, o.event_type, o.payload, c.endpoint_id, e.url, e.secret,
+         SELECT c.id AS "id!", c.attempts AS "attempts!", c.event_id AS "event_id!", o.event_type,
+                o.payload AS "payload: Json<Value>", c.endpoint_id AS "endpoint_id!", e.url, e.secret,
                 e.previous_secret, e.previous_secret_expires_at, e.consecutive_failures
-         FROM claimed c JOIN outbox_events o ON o.id = c.event_id JOIN webhook_endpoints e ON e.id = c.endpoint_id",
+         FROM claimed c JOIN outbox_events o ON o.id = c.event_id JOIN webhook_endpoints e ON e.id = c.endpoint_id"#,
+        now,
+        locked_until,
+        limits.total,
+        limits.per_endpoint,
+        limits.per_organization,
+        limits.probe_after_failures,
     )
-    .bind(now)
-    .bind(locked_until)
-    .bind(limits.total)
-    .bind(limits.per_endpoint)
-    .bind(limits.per_organization)
-    .bind(limits.probe_after_failures)
     .fetch_all(pool)
     .await
 }
@@ -237,26 +252,24 @@ pub async fn record_endpoint_health(
     pause: impl Fn(i32) -> Option<chrono::Duration>,
 ) -> sqlx::Result<()> {
     if succeeded {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE webhook_endpoints SET consecutive_failures = 0, circuit_open_until = NULL
              WHERE id = $1 AND (consecutive_failures > 0 OR circuit_open_until IS NOT NULL)",
+            endpoint_id,
         )
-        .bind(endpoint_id)
         .execute(pool)
         .await?;
         return Ok(());
     }
-    let failures: Option<i32> = sqlx::query_scalar(
+    let failures = sqlx::query_scalar!(
         "UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1 WHERE id = $1
          RETURNING consecutive_failures",
+        endpoint_id,
     )
-    .bind(endpoint_id)
     .fetch_optional(pool)
     .await?;
     if let Some(until) = failures.and_then(pause).map(|rest| now + rest) {
-        sqlx::query("UPDATE webhook_endpoints SET circuit_open_until = $2 WHERE id = $1")
-            .bind(endpoint_id)
-            .bind(until)
+        sqlx::query!("UPDATE webhook_endpoints SET circuit_open_until = $2 WHERE id = $1", endpoint_id, until)
             .execute(pool)
             .await?;
     }
@@ -276,24 +289,24 @@ pub async fn record_attempt(pool: &PgPool, id: Uuid, attempt: Attempt, now: Date
         Attempt::Retry { status, error, at } => ("pending", status, Some(error), Some(at)),
         Attempt::Dead { status, error } => ("dead", status, Some(error), None),
     };
-    sqlx::query(
+    sqlx::query!(
         "UPDATE webhook_deliveries SET state = $2, last_status = $3, last_error = $4,
              next_attempt_at = coalesce($5, next_attempt_at), locked_until = NULL,
              delivered_at = CASE WHEN $2 = 'delivered' THEN $6 ELSE delivered_at END
          WHERE id = $1",
+        id,
+        state,
+        status.map(i32::from),
+        error,
+        next,
+        now,
     )
-    .bind(id)
-    .bind(state)
-    .bind(status.map(i32::from))
-    .bind(error)
-    .bind(next)
-    .bind(now)
     .execute(pool)
     .await
     .map(|_| ())
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct DeliveryRow {
     pub id: Uuid,
     pub event_id: Uuid,
@@ -318,25 +331,27 @@ pub async fn list_deliveries(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(Vec<DeliveryRow>, i64)> {
-    let filter = "e.organization_id = $1 AND ($2::text IS NULL OR d.state = $2)";
-    let rows = sqlx::query_as(&format!(
+    let rows = sqlx::query_as!(
+        DeliveryRow,
         "SELECT d.id, d.event_id, o.event_type, o.order_id, d.endpoint_id, d.state, d.attempts, d.last_status,
                 d.last_error, d.last_attempt_at, d.next_attempt_at, d.delivered_at, d.created_at
          FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
               JOIN outbox_events o ON o.id = d.event_id
-         WHERE {filter} ORDER BY d.created_at DESC, d.id DESC LIMIT $3 OFFSET $4"
-    ))
-    .bind(organization_id)
-    .bind(state)
-    .bind(limit)
-    .bind(offset)
+         WHERE e.organization_id = $1 AND ($2::text IS NULL OR d.state = $2)
+         ORDER BY d.created_at DESC, d.id DESC LIMIT $3 OFFSET $4",
+        organization_id,
+        state,
+        limit,
+        offset,
+    )
     .fetch_all(pool)
     .await?;
-    let total = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE {filter}"
-    ))
-    .bind(organization_id)
-    .bind(state)
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+           WHERE e.organization_id = $1 AND ($2::text IS NULL OR d.state = $2)"#,
+        organization_id,
+        state,
+    )
     .fetch_one(pool)
     .await?;
     Ok((rows, total))
@@ -345,15 +360,15 @@ pub async fn list_deliveries(
 /// Sends deliveries again now: one (`id`), or every dead one of the organisation. Returns how
 /// many were queued.
 pub async fn replay(pool: &PgPool, organization_id: Uuid, id: Option<Uuid>, now: DateTime<Utc>) -> sqlx::Result<u64> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE webhook_deliveries d SET state = 'pending', next_attempt_at = $3, locked_until = NULL
          FROM webhook_endpoints e
          WHERE e.id = d.endpoint_id AND e.organization_id = $1
            AND (($2::uuid IS NOT NULL AND d.id = $2) OR ($2::uuid IS NULL AND d.state = 'dead'))",
+        organization_id,
+        id,
+        now,
     )
-    .bind(organization_id)
-    .bind(id)
-    .bind(now)
     .execute(pool)
     .await?;
     Ok(done.rows_affected())
@@ -361,18 +376,21 @@ pub async fn replay(pool: &PgPool, organization_id: Uuid, id: Option<Uuid>, now:
 
 /// Deliveries still to make (for the metrics and the benchmark).
 pub async fn backlog(pool: &PgPool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'").fetch_one(pool).await
+    sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM webhook_deliveries WHERE state = 'pending'"#)
+        .fetch_one(pool)
+        .await
 }
 
 /// Endpoints with a secret not sealed yet (rows from before secrets were sealed at rest).
 pub async fn unsealed_secrets(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<(Uuid, String, Option<String>)>> {
-    sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT id, secret, previous_secret FROM webhook_endpoints
          WHERE secret NOT LIKE 'mfenc1:%' OR previous_secret NOT LIKE 'mfenc1:%' LIMIT $1",
+        limit,
     )
-    .bind(limit)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.id, row.secret, row.previous_secret)).collect())
 }
 
 /// Replaces an endpoint's secrets by their sealed form, unless they changed meanwhile.
@@ -382,15 +400,15 @@ pub async fn reseal_secrets(
     was: (&str, Option<&str>),
     sealed: (&str, Option<&str>),
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE webhook_endpoints SET secret = $4, previous_secret = $5
          WHERE id = $1 AND secret = $2 AND previous_secret IS NOT DISTINCT FROM $3",
+        id,
+        was.0,
+        was.1,
+        sealed.0,
+        sealed.1,
     )
-    .bind(id)
-    .bind(was.0)
-    .bind(was.1)
-    .bind(sealed.0)
-    .bind(sealed.1)
     .execute(pool)
     .await
     .map(|_| ())
