@@ -135,7 +135,7 @@ pub async fn activate(state: &AppState, organization_id: Uuid, id: Uuid) -> AppR
     let set =
         onboarding_db::catalog(&mut tx, id).await?.expect("an onboarding ready to activate holds its checked catalog");
     let store_id = Uuid::now_v7();
-    stores::upsert_in(&mut tx, organization_id, store_id, &row.details, now).await?;
+    stores::upsert(&mut tx, organization_id, store_id, &row.details, now).await?;
     if let catalogs::Replaced::IdTaken = catalogs::replace(&mut tx, store_id, &set, now).await? {
         // Another store took the id after the fetch checked it; nothing is kept.
         return Err(AppError::validation(

@@ -24,8 +24,10 @@ pub async fn upsert(
         return Err(AppError::validation("The store description has problems; nothing was saved.", problems));
     }
     details.normalise();
+    let mut tx = state.db.begin().await?;
     let saved =
-        store_db::upsert(&state.db, organization_id, id, &details, state.now()).await?.ok_or_else(|| not_found(id))?;
+        store_db::upsert(&mut tx, organization_id, id, &details, state.now()).await?.ok_or_else(|| not_found(id))?;
+    tx.commit().await?;
     state.cache.invalidate_store(id);
     Ok(saved)
 }
@@ -47,7 +49,9 @@ pub async fn update_status(
     let now = state.now();
     let pause = store::apply_status_update(update, now)
         .map_err(|problems| AppError::validation("The status update has problems.", problems))?;
-    let saved = store_db::set_pause(&state.db, organization_id, id, &pause, now).await?.ok_or_else(|| not_found(id))?;
+    let mut tx = state.db.begin().await?;
+    let saved = store_db::set_pause(&mut tx, organization_id, id, &pause, now).await?.ok_or_else(|| not_found(id))?;
+    tx.commit().await?;
     state.cache.invalidate_store(id);
     Ok(saved)
 }

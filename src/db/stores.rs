@@ -41,23 +41,10 @@ impl From<StoreRow> for Store {
 const STORE_COLUMNS: &str = "s.id, s.organization_id, s.details, s.status, s.pause_reason, s.resume_at,
     c.id AS catalog_set_id, s.version, s.created_at, s.updated_at";
 
-/// Inserts or replaces a store's description. `None` when the id belongs to another
+/// Inserts or replaces a store's description, in the caller's transaction (onboarding creates
+/// the store with its menu), and reads it back. `None` when the id belongs to another
 /// organisation (the caller answers 404, as for any store it cannot see).
 pub async fn upsert(
-    pool: &PgPool,
-    organization_id: Uuid,
-    id: Uuid,
-    details: &StoreDetails,
-    now: DateTime<Utc>,
-) -> sqlx::Result<Option<(Store, bool)>> {
-    let mut tx = pool.begin().await?;
-    let saved = upsert_in(&mut tx, organization_id, id, details, now).await?;
-    tx.commit().await?;
-    Ok(saved)
-}
-
-/// `upsert` inside the caller's transaction (onboarding creates the store with its menu).
-pub async fn upsert_in(
     tx: &mut PgConnection,
     organization_id: Uuid,
     id: Uuid,
@@ -170,14 +157,14 @@ pub async fn list_owned(
     Ok((rows.into_iter().map(Store::from).collect(), total))
 }
 
+/// Sets an owned store's pause state, in the caller's transaction, and reads it back.
 pub async fn set_pause(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     organization_id: Uuid,
     id: Uuid,
     state: &PauseState,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<Store>> {
-    let mut tx = pool.begin().await?;
     let updated = sqlx::query!(
         "UPDATE stores SET status = $3, pause_reason = $4, resume_at = $5, version = version + 1, updated_at = $6
          WHERE id = $1 AND organization_id = $2",
@@ -193,9 +180,7 @@ pub async fn set_pause(
     if updated.rows_affected() == 0 {
         return Ok(None);
     }
-    let row = fetch_in(&mut tx, organization_id, id).await?;
-    tx.commit().await?;
-    Ok(row)
+    fetch_in(tx, organization_id, id).await
 }
 
 /// Brings back online every store whose pause has run out; returns how many.
