@@ -4,6 +4,8 @@
 //! - `src/app/` (use cases) and `src/domain/` (rules) speak no HTTP: no axum, hyper, tower or
 //!   `http` types, no status codes or header names.
 //! - Nothing outside `src/http/` calls into it, except the composition root (`lib.rs`, `main.rs`).
+//! - Transports and workers reach the store layer only through use cases: `src/http/` and
+//!   `src/workers/` never name `crate::db` (so no row type reaches the wire).
 //! - `src/domain/` does no I/O: no database, cache, state, clock or async runtime.
 //! - SQL is written only under `src/db/`.
 
@@ -81,6 +83,14 @@ fn only_the_composition_root_calls_into_http() {
     let files = every_file_but(&["http", "lib.rs", "main.rs"]);
     let found = offences(&files, &["crate::http", "marketfront::http"], |_, _| false);
     assert!(found.is_empty(), "calls into src/http/:\n{}", found.join("\n"));
+}
+
+#[test]
+fn transports_and_workers_go_through_use_cases() {
+    let mut files = rust_files(&src("http"));
+    files.extend(rust_files(&src("workers")));
+    let found = offences(&files, &["crate::db"], |_, _| false);
+    assert!(found.is_empty(), "the store layer reached past the use cases:\n{}", found.join("\n"));
 }
 
 #[test]
