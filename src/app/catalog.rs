@@ -1,5 +1,6 @@
 //! Catalog sets: validate a whole set, then swap it in atomically.
 
+use crate::app::Saved;
 use crate::app::error::{AppError, AppResult};
 use crate::db::catalogs::{self as catalog_db, Replaced};
 use crate::db::{ingestions, stores};
@@ -59,9 +60,9 @@ pub async fn push_for_api(
     organization_id: Uuid,
     store_id: Uuid,
     set: CatalogSet,
-) -> AppResult<(StoredCatalogSet, bool)> {
+) -> AppResult<Saved<StoredCatalogSet>> {
     match push(state, organization_id, store_id, set, None).await? {
-        PushOutcome::Live { row, created } => Ok((*row, created)),
+        PushOutcome::Live { row, created } => Ok(Saved { record: *row, created }),
         PushOutcome::Rejected(problems) => {
             Err(AppError::validation("The catalog set has problems; the previous set stays live.", problems))
         }

@@ -18,6 +18,31 @@ pub mod webhooks;
 
 use crate::domain::page::Page;
 
+/// One page of a list, how many there are in all, and whether more follow.
+#[derive(Debug)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub has_more: bool,
+}
+
+impl<T> Listed<T> {
+    pub fn new(items: Vec<T>, total: i64, page: Page) -> Self {
+        Listed { items, total, has_more: page.has_more(total) }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listed<U> {
+        Listed { items: self.items.into_iter().map(f).collect(), total: self.total, has_more: self.has_more }
+    }
+}
+
+/// What a create-or-replace wrote, and whether it is new (a transport answers 201 or 200).
+#[derive(Debug)]
+pub struct Saved<T> {
+    pub record: T,
+    pub created: bool,
+}
+
 /// The page asked for, or INVALID_REQUEST listing what is wrong with it.
 pub fn page(limit: Option<i64>, offset: Option<i64>) -> error::AppResult<Page> {
     Page::check(limit, offset).map_err(|problems| {

@@ -6,6 +6,7 @@
 use super::ingest::{self, Fetched};
 use super::webhooks::{EndpointView, ensure_room_for_endpoint, events_for, new_secret};
 use crate::app::error::{AppError, AppResult};
+use crate::app::{Listed, Saved};
 use crate::auth::OrgKind;
 use crate::db::onboardings::{self as onboarding_db, FetchOutcome, NewOnboarding};
 use crate::db::{catalogs, stores, webhooks};
@@ -13,6 +14,7 @@ use crate::domain::catalog::{self, CatalogSet};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::onboarding::Onboarding;
 use crate::domain::onboarding::{self as rules, Decision, OnboardingStatus, Request};
+use crate::domain::page::Page;
 use crate::domain::problem::Problem;
 use crate::domain::store::StoreDetails;
 use crate::outbound;
@@ -43,7 +45,7 @@ fn refused(row: &Onboarding, why: String) -> AppError {
 
 /// Registers an onboarding and starts fetching its catalog; `false` with the onboarding already
 /// open (or active) for the same `partnerStoreId`, which is returned unchanged.
-pub async fn register(state: &AppState, organization_id: Uuid, mut new: Registration) -> AppResult<(Onboarding, bool)> {
+pub async fn register(state: &AppState, organization_id: Uuid, mut new: Registration) -> AppResult<Saved<Onboarding>> {
     let mut problems = rules::check_registration(&new.partner_store_id, &new.store);
     let allow_private = state.config.allow_private_urls;
     for (path, url) in [("$.catalogCallbackUrl", &new.catalog_callback_url), ("$.webhookUrl", &new.webhook_url)] {
@@ -70,7 +72,7 @@ pub async fn register(state: &AppState, organization_id: Uuid, mut new: Registra
     if created {
         state.pull_wakeup.notify_one();
     }
-    Ok((row, created))
+    Ok(Saved { record: row, created })
 }
 
 pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<Onboarding> {
@@ -80,11 +82,23 @@ pub async fn get(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult
 pub async fn list(
     state: &AppState,
     organization_id: Uuid,
-    status: Option<OnboardingStatus>,
-    limit: i64,
-    offset: i64,
-) -> AppResult<(Vec<Onboarding>, i64)> {
-    Ok(onboarding_db::list_owned(&state.db, organization_id, status, limit, offset).await?)
+    status: Option<&str>,
+    page: Page,
+) -> AppResult<Listed<Onboarding>> {
+    let status = match status {
+        None => None,
+        Some(text) => Some(OnboardingStatus::parse(text).ok_or_else(|| {
+            let known: Vec<&str> = OnboardingStatus::ALL.iter().map(|s| s.as_str()).collect();
+            let message = format!("status must be one of {}", known.join(", "));
+            AppError::invalid_request(format!("Query parameter status: {message}")).with_errors(vec![Problem::at(
+                "INVALID_PARAMETER",
+                "$.status",
+                message,
+            )])
+        })?),
+    };
+    let (rows, total) = onboarding_db::list_owned(&state.db, organization_id, status, page.limit, page.offset).await?;
+    Ok(Listed::new(rows, total, page))
 }
 
 async fn locked(conn: &mut PgConnection, organization_id: Uuid, id: Uuid) -> AppResult<Onboarding> {

@@ -1,10 +1,12 @@
 //! Reading orders: a partner sees its own placed orders, and a session only its user's.
 
+use crate::app::Listed;
 use crate::app::error::{AppError, AppResult};
 use crate::auth::Caller;
 use crate::db::orders::{self, NewEvent, OrderRow};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::order::{HistoryEntry, OrderView, PaymentSummary, Placement};
+use crate::domain::page::Page;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -52,10 +54,10 @@ pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<Order
     }
 }
 
-pub async fn list(state: &AppState, caller: &Caller, limit: i64, offset: i64) -> AppResult<(Vec<OrderView>, i64)> {
+pub async fn list(state: &AppState, caller: &Caller, page: Page) -> AppResult<Listed<OrderView>> {
     let user = caller.session.as_ref().map(|s| s.partner_user_id.as_str());
-    let (rows, total) = orders::list_placed(&state.db, caller.organization_id, user, limit, offset).await?;
-    Ok((with_history(state, &rows).await?, total))
+    let (rows, total) = orders::list_placed(&state.db, caller.organization_id, user, page.limit, page.offset).await?;
+    Ok(Listed::new(with_history(state, &rows).await?, total, page))
 }
 
 /// Views of `rows`, each with its history (one query for all of them).

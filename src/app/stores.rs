@@ -1,8 +1,9 @@
 //! Store use cases: upsert, pause/resume, discovery.
 
 use crate::app::error::{AppError, AppResult};
+use crate::app::{Listed, Saved};
 use crate::db::stores as store_db;
-use crate::domain::discovery::{Discovery, DiscoveryRequest, Found};
+use crate::domain::discovery::{DiscoveryRequest, Found};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::page::Page;
 use crate::domain::store::{self, StatusUpdate, Store, StoreDetails};
@@ -18,18 +19,18 @@ pub async fn upsert(
     organization_id: Uuid,
     id: Uuid,
     mut details: StoreDetails,
-) -> AppResult<(Store, bool)> {
+) -> AppResult<Saved<Store>> {
     let problems = store::validate(&details);
     if !problems.is_empty() {
         return Err(AppError::validation("The store description has problems; nothing was saved.", problems));
     }
     details.normalise();
     let mut tx = state.db.begin().await?;
-    let saved =
+    let (record, created) =
         store_db::upsert(&mut tx, organization_id, id, &details, state.now()).await?.ok_or_else(|| not_found(id))?;
     tx.commit().await?;
     state.cache.invalidate_store(id);
-    Ok(saved)
+    Ok(Saved { record, created })
 }
 
 pub async fn get_owned(state: &AppState, organization_id: Uuid, id: Uuid) -> AppResult<Store> {
@@ -58,17 +59,18 @@ pub async fn update_status(
 
 /// Checks the query (every problem at once), then finds the stores. Returns the checked query
 /// too, for the caller's paging.
-pub async fn discover(state: &AppState, request: DiscoveryRequest) -> AppResult<(Discovery, Vec<Found>, i64)> {
+pub async fn discover(state: &AppState, request: DiscoveryRequest) -> AppResult<Listed<Found>> {
     let query = request
         .check()
         .map_err(|problems| AppError::invalid_request("Some query parameters are invalid.").with_errors(problems))?;
     let (found, total) = store_db::discover(&state.db, &query).await?;
-    Ok((query, found, total))
+    Ok(Listed::new(found, total, query.page))
 }
 
 /// An organisation's own stores, a page at a time, and how many it has.
-pub async fn list_owned(state: &AppState, organization_id: Uuid, page: Page) -> AppResult<(Vec<Store>, i64)> {
-    Ok(store_db::list_owned(&state.db, organization_id, page.limit, page.offset).await?)
+pub async fn list_owned(state: &AppState, organization_id: Uuid, page: Page) -> AppResult<Listed<Store>> {
+    let (stores, total) = store_db::list_owned(&state.db, organization_id, page.limit, page.offset).await?;
+    Ok(Listed::new(stores, total, page))
 }
 
 /// Brings back online every store whose pause has run out. Readers already treat such a store

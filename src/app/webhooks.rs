@@ -1,10 +1,12 @@
 //! Webhooks: partners register endpoints, and the dispatcher delivers the outbox to them,
 //! signed (see `domain::webhooks`), retried with back-off until about three days have passed.
 
+use crate::app::Listed;
 use crate::app::error::{AppError, AppResult};
 use crate::auth::{Caller, OrgKind};
 use crate::db::webhooks::{self as webhook_db, Attempt, ClaimLimits, DeliveryRow, Due, EndpointRow};
 use crate::domain::error_code::ErrorCode;
+use crate::domain::page::Page;
 use crate::domain::problem::Problem;
 use crate::domain::webhooks::{self, API_VERSION, COMMERCE_EVENTS, DISTRIBUTION_EVENTS};
 use crate::outbound::{self, FetchError, Limits};
@@ -230,9 +232,8 @@ pub async fn deliveries(
     state: &AppState,
     caller: &Caller,
     filter: Option<&str>,
-    limit: i64,
-    offset: i64,
-) -> AppResult<(Vec<DeliveryView>, i64)> {
+    page: Page,
+) -> AppResult<Listed<DeliveryView>> {
     if let Some(wanted) = filter
         && !["pending", "delivered", "dead"].contains(&wanted)
     {
@@ -242,8 +243,9 @@ pub async fn deliveries(
             "state is pending, delivered or dead",
         )]));
     }
-    let (rows, total) = webhook_db::list_deliveries(&state.db, caller.organization_id, filter, limit, offset).await?;
-    Ok((rows.into_iter().map(DeliveryView::from).collect(), total))
+    let (rows, total) =
+        webhook_db::list_deliveries(&state.db, caller.organization_id, filter, page.limit, page.offset).await?;
+    Ok(Listed::new(rows, total, page).map(DeliveryView::from))
 }
 
 /// Queues one delivery (any state) or every dead one to be sent again now.

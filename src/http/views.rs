@@ -1,5 +1,6 @@
 //! Response bodies: how stored rows look on the wire.
 
+use crate::app::Listed;
 use crate::domain::catalog::CatalogSet;
 use crate::domain::catalog::StoredCatalogSet;
 use crate::domain::ingestion::{Ingestion, IngestionStatus};
@@ -155,4 +156,10 @@ pub struct StorePage {
     pub stores: Vec<StoreView>,
     pub total_count: i64,
     pub has_more: bool,
+}
+
+impl From<Listed<StoreView>> for StorePage {
+    fn from(listed: Listed<StoreView>) -> Self {
+        StorePage { stores: listed.items, total_count: listed.total, has_more: listed.has_more }
+    }
 }

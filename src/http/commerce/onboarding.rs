@@ -3,7 +3,7 @@
 use crate::http::auth::Commerce;
 use crate::http::extract::{JsonBody, QueryParams, parse_id};
 
-use crate::app::error::{AppError, AppResult};
+use crate::app::error::AppResult;
 use crate::app::onboarding::{self, Registration};
 use crate::app::webhooks::EndpointView;
 use crate::domain::error_code::ErrorCode;
@@ -112,9 +112,9 @@ async fn create_onboarding(
     Commerce(caller): Commerce,
     JsonBody(body): JsonBody<Registration>,
 ) -> AppResult<Response> {
-    let (row, created) = onboarding::register(&state, caller.organization_id, body).await?;
-    let status = if created { StatusCode::ACCEPTED } else { StatusCode::OK };
-    Ok((status, [location(row.id)], Json(OnboardingView::from(row))).into_response())
+    let saved = onboarding::register(&state, caller.organization_id, body).await?;
+    let status = if saved.created { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok((status, [location(saved.record.id)], Json(OnboardingView::from(saved.record))).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,23 +130,11 @@ async fn list_onboardings(
     QueryParams(query): QueryParams<ListQuery>,
 ) -> AppResult<Json<OnboardingPage>> {
     let page = crate::app::page(query.limit, query.offset)?;
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(text) => Some(OnboardingStatus::parse(text).ok_or_else(|| {
-            let known: Vec<&str> = OnboardingStatus::ALL.iter().map(|s| s.as_str()).collect();
-            let message = format!("status must be one of {}", known.join(", "));
-            AppError::invalid_request(format!("Query parameter status: {message}")).with_errors(vec![Problem::at(
-                "INVALID_PARAMETER",
-                "$.status",
-                message,
-            )])
-        })?),
-    };
-    let (rows, total) = onboarding::list(&state, caller.organization_id, status, page.limit, page.offset).await?;
+    let listed = onboarding::list(&state, caller.organization_id, query.status.as_deref(), page).await?;
     Ok(Json(OnboardingPage {
-        onboardings: rows.into_iter().map(OnboardingView::from).collect(),
-        total_count: total,
-        has_more: page.has_more(total),
+        onboardings: listed.items.into_iter().map(OnboardingView::from).collect(),
+        total_count: listed.total,
+        has_more: listed.has_more,
     }))
 }
 

@@ -49,13 +49,9 @@ async fn list_stores(
     QueryParams(query): QueryParams<ListQuery>,
 ) -> AppResult<Json<StorePage>> {
     let page = crate::app::page(query.limit, query.offset)?;
-    let (rows, total) = stores::list_owned(&state, caller.organization_id, page).await?;
     let now = state.now();
-    Ok(Json(StorePage {
-        stores: rows.into_iter().map(|row| StoreView::of(row, now, None)).collect(),
-        total_count: total,
-        has_more: page.has_more(total),
-    }))
+    let listed = stores::list_owned(&state, caller.organization_id, page).await?;
+    Ok(Json(StorePage::from(listed.map(|store| StoreView::of(store, now, None)))))
 }
 
 async fn get_store(
@@ -75,10 +71,10 @@ async fn upsert_store(
     JsonBody(details): JsonBody<StoreDetails>,
 ) -> AppResult<Response> {
     let id = store_id(&raw)?;
-    let (row, created) = stores::upsert(&state, caller.organization_id, id, details).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let saved = stores::upsert(&state, caller.organization_id, id, details).await?;
+    let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
     let location = format!("/v1/commerce/stores/{id}");
-    Ok((status, [(header::LOCATION, location)], Json(StoreView::of(row, state.now(), None))).into_response())
+    Ok((status, [(header::LOCATION, location)], Json(StoreView::of(saved.record, state.now(), None))).into_response())
 }
 
 async fn get_store_status(
@@ -106,9 +102,9 @@ async fn push_catalog_set(
     Path(raw): Path<String>,
     JsonBody(set): JsonBody<CatalogSet>,
 ) -> AppResult<Response> {
-    let (row, created) = catalog::push_for_api(&state, caller.organization_id, store_id(&raw)?, set).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(CatalogSetView::from(row))).into_response())
+    let saved = catalog::push_for_api(&state, caller.organization_id, store_id(&raw)?, set).await?;
+    let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(CatalogSetView::from(saved.record))).into_response())
 }
 
 async fn get_catalog_set(

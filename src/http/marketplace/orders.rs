@@ -120,6 +120,6 @@ async fn list_orders(
     QueryParams(query): QueryParams<ListQuery>,
 ) -> AppResult<(StatusCode, Json<OrderPage>)> {
     let page = crate::app::page(query.limit, query.offset)?;
-    let (orders, total) = orders::list(&state, &caller, page.limit, page.offset).await?;
-    Ok((StatusCode::OK, Json(OrderPage { orders, total_count: total, has_more: page.has_more(total) })))
+    let listed = orders::list(&state, &caller, page).await?;
+    Ok((StatusCode::OK, Json(OrderPage { orders: listed.items, total_count: listed.total, has_more: listed.has_more })))
 }

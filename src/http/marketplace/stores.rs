@@ -24,13 +24,9 @@ async fn discover_stores(
     _caller: Distribution,
     QueryParams(request): QueryParams<DiscoveryRequest>,
 ) -> AppResult<Json<StorePage>> {
-    let (discovery, found, total) = stores::discover(&state, request).await?;
     let now = state.now();
-    Ok(Json(StorePage {
-        stores: found.into_iter().map(|found| StoreView::of(found.store, now, found.distance_km)).collect(),
-        total_count: total,
-        has_more: discovery.page.has_more(total),
-    }))
+    let listed = stores::discover(&state, request).await?;
+    Ok(Json(StorePage::from(listed.map(|found| StoreView::of(found.store, now, found.distance_km)))))
 }
 
 async fn get_store(

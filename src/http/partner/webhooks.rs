@@ -95,9 +95,8 @@ async fn list_deliveries(
     QueryParams(query): QueryParams<DeliveryQuery>,
 ) -> AppResult<Json<DeliveryPage>> {
     let page = crate::app::page(query.limit, query.offset)?;
-    let (deliveries, total) =
-        webhooks::deliveries(&state, &caller, query.state.as_deref(), page.limit, page.offset).await?;
-    Ok(Json(DeliveryPage { deliveries, total_count: total, has_more: page.has_more(total) }))
+    let listed = webhooks::deliveries(&state, &caller, query.state.as_deref(), page).await?;
+    Ok(Json(DeliveryPage { deliveries: listed.items, total_count: listed.total, has_more: listed.has_more }))
 }
 
 async fn replay_delivery(
