@@ -2,8 +2,8 @@
 
 use crate::domain::catalog::{CatalogSet, StoredCatalogSet};
 use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
 use sqlx::types::Json;
-use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// A catalog set's row, as the checked queries read it.
@@ -88,14 +88,14 @@ pub async fn get<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Res
     Ok(row.map(StoredCatalogSet::from))
 }
 
-pub async fn get_for_store(pool: &PgPool, store_id: Uuid) -> sqlx::Result<Option<StoredCatalogSet>> {
+pub async fn get_for_store(db: impl sqlx::PgExecutor<'_>, store_id: Uuid) -> sqlx::Result<Option<StoredCatalogSet>> {
     let row = sqlx::query_as!(
         CatalogSetRow,
         r#"SELECT id, store_id, document AS "document: Json<CatalogSet>", version, created_at, updated_at
            FROM catalog_sets WHERE store_id = $1"#,
         store_id,
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     Ok(row.map(StoredCatalogSet::from))
 }

@@ -6,7 +6,7 @@
 
 use crate::domain::idempotency::{Outcome, RecoveryPoint};
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
@@ -171,7 +171,7 @@ pub async fn delete(conn: &mut PgConnection, organization_id: Uuid, key: Uuid, c
 /// Claims up to `limit` keys whose request was abandoned mid-way: not finished, and either
 /// locked by a lease that has run out or released and left alone since `idle_before`.
 pub async fn claim_abandoned(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     now: DateTime<Utc>,
     idle_before: DateTime<Utc>,
     claim: Uuid,
@@ -192,20 +192,20 @@ pub async fn claim_abandoned(
         locked_until,
         limit,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|row| (row.organization_id, row.key, row.order_id)).collect())
 }
 
 /// Deletes finished keys past their retention; returns how many.
-pub async fn reap_expired(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
+pub async fn reap_expired(db: impl sqlx::PgExecutor<'_>, now: DateTime<Utc>) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "DELETE FROM idempotency_keys WHERE (organization_id, key) IN (
              SELECT organization_id, key FROM idempotency_keys
              WHERE expires_at < $1 AND recovery_point = 'finished' LIMIT 10000)",
         now,
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected())
 }

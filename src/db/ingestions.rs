@@ -3,7 +3,6 @@
 use crate::domain::ingestion::{Ingestion, IngestionStatus};
 use crate::domain::problem::Problem;
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -45,7 +44,7 @@ impl From<IngestionRow> for Ingestion {
 }
 
 pub async fn create(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     organization_id: Uuid,
     store_id: Uuid,
     url: &str,
@@ -65,12 +64,16 @@ pub async fn create(
         url,
         now,
     )
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?;
     Ok(row.into())
 }
 
-pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<Ingestion>> {
+pub async fn get_owned(
+    db: impl sqlx::PgExecutor<'_>,
+    organization_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Ingestion>> {
     let row = sqlx::query_as!(
         IngestionRow,
         r#"SELECT id, organization_id, store_id, callback_url, status AS "status: IngestionStatus", attempts,
@@ -80,7 +83,7 @@ pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::
         id,
         organization_id,
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     Ok(row.map(Ingestion::from))
 }
@@ -89,7 +92,7 @@ pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::
 /// passing over organisations that already have `per_organization` pulls in flight. SKIP
 /// LOCKED lets any number of instances poll the same table without blocking each other.
 pub async fn claim_next(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     now: DateTime<Utc>,
     lease: chrono::Duration,
     per_organization: i64,
@@ -112,13 +115,13 @@ pub async fn claim_next(
         now + lease,
         per_organization,
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     Ok(row.map(Ingestion::from))
 }
 
 pub async fn retry_later(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     id: Uuid,
     at: DateTime<Utc>,
     error: &str,
@@ -132,13 +135,13 @@ pub async fn retry_later(
         error,
         now,
     )
-    .execute(pool)
+    .execute(db)
     .await
     .map(|_| ())
 }
 
 pub async fn fail(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     id: Uuid,
     error: &str,
     problems: Vec<Problem>,
@@ -153,7 +156,7 @@ pub async fn fail(
         Json(problems) as _,
         now,
     )
-    .execute(pool)
+    .execute(db)
     .await
     .map(|_| ())
 }

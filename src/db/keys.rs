@@ -60,14 +60,14 @@ pub async fn find_or_create_org(pool: &PgPool, name: &str, kind: OrgKind) -> sql
     .await
 }
 
-pub async fn find_org(pool: &PgPool, id: Uuid) -> sqlx::Result<Organization> {
+pub async fn find_org(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> sqlx::Result<Organization> {
     sqlx::query_as!(Organization, r#"SELECT id, name, kind AS "kind: OrgKind" FROM organizations WHERE id = $1"#, id)
-        .fetch_one(pool)
+        .fetch_one(db)
         .await
 }
 
 pub async fn insert_key(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     organization_id: Uuid,
     prefix: &str,
     hash: &[u8],
@@ -84,12 +84,12 @@ pub async fn insert_key(
         label,
         expires_at,
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(id)
 }
 
-pub async fn find_owner_by_hash(pool: &PgPool, hash: &[u8]) -> sqlx::Result<Option<KeyOwner>> {
+pub async fn find_owner_by_hash(db: impl sqlx::PgExecutor<'_>, hash: &[u8]) -> sqlx::Result<Option<KeyOwner>> {
     sqlx::query_as!(
         KeyOwner,
         r#"SELECT k.id AS key_id, k.organization_id, o.kind AS "organization_kind: OrgKind", k.expires_at, k.revoked_at
@@ -97,42 +97,47 @@ pub async fn find_owner_by_hash(pool: &PgPool, hash: &[u8]) -> sqlx::Result<Opti
            WHERE k.key_hash = $1"#,
         hash,
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }
 
-pub async fn find_by_prefix(pool: &PgPool, prefix: &str) -> sqlx::Result<Option<KeyRecord>> {
+pub async fn find_by_prefix(db: impl sqlx::PgExecutor<'_>, prefix: &str) -> sqlx::Result<Option<KeyRecord>> {
     sqlx::query_as!(
         KeyRecord,
         "SELECT id, organization_id, expires_at, revoked_at FROM api_keys WHERE prefix = $1",
         prefix
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }
 
-pub async fn revoke(pool: &PgPool, prefix: &str, at: DateTime<Utc>) -> sqlx::Result<bool> {
+pub async fn revoke(db: impl sqlx::PgExecutor<'_>, prefix: &str, at: DateTime<Utc>) -> sqlx::Result<bool> {
     let done = sqlx::query!("UPDATE api_keys SET revoked_at = $2 WHERE prefix = $1 AND revoked_at IS NULL", prefix, at)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Makes the old key expire at `old_expires_at` (unless it already expires sooner) and records
 /// its successor.
-pub async fn retire_for_roll(pool: &PgPool, old: Uuid, new: Uuid, old_expires_at: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn retire_for_roll(
+    db: impl sqlx::PgExecutor<'_>,
+    old: Uuid,
+    new: Uuid,
+    old_expires_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE api_keys SET replaced_by = $2, expires_at = LEAST(COALESCE(expires_at, $3), $3) WHERE id = $1",
         old,
         new,
         old_expires_at,
     )
-    .execute(pool)
+    .execute(db)
     .await
     .map(|_| ())
 }
 
-pub async fn list(pool: &PgPool, organization: Option<&str>) -> sqlx::Result<Vec<KeyListing>> {
+pub async fn list(db: impl sqlx::PgExecutor<'_>, organization: Option<&str>) -> sqlx::Result<Vec<KeyListing>> {
     sqlx::query_as!(
         KeyListing,
         r#"SELECT k.prefix, o.name AS organization, o.kind AS "kind: OrgKind", k.label, k.created_at, k.expires_at,
@@ -142,7 +147,7 @@ pub async fn list(pool: &PgPool, organization: Option<&str>) -> sqlx::Result<Vec
            ORDER BY o.name, k.created_at"#,
         organization,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -156,7 +161,10 @@ pub struct OrganizationKeys {
     pub latest_expiry: Option<DateTime<Utc>>,
 }
 
-pub async fn organization_keys(pool: &PgPool, organization_id: Uuid) -> sqlx::Result<Option<OrganizationKeys>> {
+pub async fn organization_keys(
+    db: impl sqlx::PgExecutor<'_>,
+    organization_id: Uuid,
+) -> sqlx::Result<Option<OrganizationKeys>> {
     sqlx::query_as!(
         OrganizationKeys,
         r#"SELECT o.kind AS "kind: OrgKind",
@@ -166,6 +174,6 @@ pub async fn organization_keys(pool: &PgPool, organization_id: Uuid) -> sqlx::Re
            WHERE o.id = $1 GROUP BY o.kind"#,
         organization_id,
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }

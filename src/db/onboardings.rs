@@ -126,7 +126,11 @@ pub async fn register(pool: &PgPool, new: NewOnboarding<'_>, now: DateTime<Utc>)
     }
 }
 
-pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::Result<Option<Onboarding>> {
+pub async fn get_owned(
+    db: impl sqlx::PgExecutor<'_>,
+    organization_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Onboarding>> {
     sqlx::query_as!(
         OnboardingRow,
         r#"SELECT id, organization_id, partner_store_id, details AS "details: Json<StoreDetails>", catalog_callback_url,
@@ -136,7 +140,7 @@ pub async fn get_owned(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::
         id,
         organization_id,
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
     .map(|row| row.map(Onboarding::from))
 }
@@ -206,7 +210,7 @@ pub async fn list_owned(
 /// come due, and claims whose worker died. SKIP LOCKED lets every instance poll at once.
 /// Organisations that already have `per_organization` fetches in flight are passed over.
 pub async fn claim_next(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     now: DateTime<Utc>,
     lease: chrono::Duration,
     per_organization: i64,
@@ -233,14 +237,14 @@ pub async fn claim_next(
         claim_id,
         per_organization,
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     Ok(row.map(|row| Claimed { row: row.into(), claim_id }))
 }
 
 /// The fetch failed in a way that may pass: try again at `at`. Ignored if the claim is stale.
 pub async fn retry_later(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     claim: &Claimed,
     at: DateTime<Utc>,
     error: &str,
@@ -256,7 +260,7 @@ pub async fn retry_later(
         error,
         now,
     )
-    .execute(pool)
+    .execute(db)
     .await
     .map(|_| ())
 }
@@ -270,7 +274,7 @@ pub enum FetchOutcome<'a> {
 /// Records the end of a claimed fetch; `false` if the claim was stale (the partner cancelled or
 /// refetched meanwhile, or another worker took the job over), in which case nothing changes.
 pub async fn finish_fetch(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     claim: &Claimed,
     outcome: FetchOutcome<'_>,
     now: DateTime<Utc>,
@@ -302,7 +306,7 @@ pub async fn finish_fetch(
         now,
         catalog_set_id,
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
 }

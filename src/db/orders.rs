@@ -106,7 +106,7 @@ pub async fn insert(conn: &mut PgConnection, order: &NewOrder, now: DateTime<Utc
     Ok(())
 }
 
-pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<OrderRow>> {
+pub async fn get(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<OrderRow>> {
     sqlx::query_as!(
         OrderRow,
         r#"SELECT o.id, o.organization_id, o.partner_user_id, o.store_id, o.store_organization_id,
@@ -119,7 +119,7 @@ pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<OrderRow>> {
            FROM orders o JOIN payment_authorizations p ON p.order_id = o.id WHERE o.id = $1"#,
         id,
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }
 
@@ -367,12 +367,12 @@ pub async fn settle_payment(
 }
 
 /// Closed orders whose money has not followed yet.
-pub async fn unsettled(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<Uuid>> {
+pub async fn unsettled(db: impl sqlx::PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar!(
         "SELECT id FROM orders WHERE state <> 'open' AND settled_at IS NULL ORDER BY closed_at LIMIT $1",
         limit,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -385,33 +385,44 @@ pub async fn mark_settled<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid, now
 }
 
 /// Placed orders still pending that were placed before `before`.
-pub async fn unconfirmed_since(pool: &PgPool, before: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<Uuid>> {
+pub async fn unconfirmed_since(
+    db: impl sqlx::PgExecutor<'_>,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar!(
         "SELECT id FROM orders WHERE placement = 'placed' AND state = 'open' AND status = 'pending' AND placed_at < $1
          ORDER BY placed_at LIMIT $2",
         before,
         limit,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
 /// Orders whose card token is still in clear (placed before tokens were sealed at rest).
-pub async fn unsealed_card_tokens(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<(Uuid, Json<PaymentMethod>)>> {
+pub async fn unsealed_card_tokens(
+    db: impl sqlx::PgExecutor<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<(Uuid, Json<PaymentMethod>)>> {
     let rows = sqlx::query!(
         r#"SELECT id, payment_method AS "payment_method: Json<PaymentMethod>" FROM orders
            WHERE payment_method->>'type' = 'cardOnFile' AND payment_method->>'cardToken' NOT LIKE 'mfenc1:%'
            ORDER BY id LIMIT $1"#,
         limit,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|row| (row.id, row.payment_method)).collect())
 }
 
-pub async fn reseal_payment_method(pool: &PgPool, id: Uuid, method: &PaymentMethod) -> sqlx::Result<()> {
+pub async fn reseal_payment_method(
+    db: impl sqlx::PgExecutor<'_>,
+    id: Uuid,
+    method: &PaymentMethod,
+) -> sqlx::Result<()> {
     sqlx::query!("UPDATE orders SET payment_method = $2 WHERE id = $1", id, Json(method) as _)
-        .execute(pool)
+        .execute(db)
         .await
         .map(|_| ())
 }

@@ -3,12 +3,11 @@
 //! build time.
 
 use rust_decimal::Decimal;
-use sqlx::PgPool;
 
 /// Records `outcome` under `key` unless the key was seen before (then only counts the request);
 /// returns what the key holds.
 pub async fn record(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     key: &str,
     reference: &str,
     amount: Decimal,
@@ -27,14 +26,14 @@ pub async fn record(
         currency,
         outcome,
     )
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?;
     Ok((row.reference, row.outcome))
 }
 
 /// Voids whatever `key` holds, and leaves a tombstone when it holds nothing yet: an
 /// authorisation asked for later under a voided key is never approved.
-pub async fn void(pool: &PgPool, key: &str) -> sqlx::Result<()> {
+pub async fn void(db: impl sqlx::PgExecutor<'_>, key: &str) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO sandbox_processor_ledger (idempotency_key, reference, amount, currency, outcome)
          VALUES ($1, 'void', 0, '', 'voided')
@@ -42,21 +41,21 @@ pub async fn void(pool: &PgPool, key: &str) -> sqlx::Result<()> {
          WHERE sandbox_processor_ledger.outcome = 'approved'",
         key,
     )
-    .execute(pool)
+    .execute(db)
     .await
     .map(|_| ())
 }
 
 /// Moves `key` from outcome `from` to `to` (capture: approved → captured; refund: captured →
 /// refunded); a no-op in any other outcome, so repeating it is safe.
-pub async fn advance(pool: &PgPool, key: &str, from: &str, to: &str) -> sqlx::Result<()> {
+pub async fn advance(db: impl sqlx::PgExecutor<'_>, key: &str, from: &str, to: &str) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE sandbox_processor_ledger SET outcome = $3, updated_at = now() WHERE idempotency_key = $1 AND outcome = $2",
         key,
         from,
         to,
     )
-    .execute(pool)
+    .execute(db)
     .await
     .map(|_| ())
 }

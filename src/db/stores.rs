@@ -184,13 +184,13 @@ pub async fn set_pause(
 }
 
 /// Brings back online every store whose pause has run out; returns how many.
-pub async fn resume_due(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
+pub async fn resume_due(db: impl sqlx::PgExecutor<'_>, now: DateTime<Utc>) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "UPDATE stores SET status = 'online', pause_reason = NULL, resume_at = NULL, version = version + 1, updated_at = $1
          WHERE status = 'paused' AND resume_at IS NOT NULL AND resume_at <= $1",
         now,
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected())
 }

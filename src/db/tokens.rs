@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
@@ -22,7 +21,7 @@ pub struct TokenRecord {
 
 /// Writes many tokens in one statement (one round trip). Run on the token pool, whose
 /// connections have synchronous_commit off.
-pub async fn insert_batch(pool: &PgPool, records: Vec<TokenRecord>) -> sqlx::Result<()> {
+pub async fn insert_batch(db: impl sqlx::PgExecutor<'_>, records: Vec<TokenRecord>) -> sqlx::Result<()> {
     let n = records.len();
     let (mut hashes, mut organizations, mut users, mut stores, mut catalog_sets) = (
         Vec::with_capacity(n),
@@ -68,19 +67,19 @@ pub async fn insert_batch(pool: &PgPool, records: Vec<TokenRecord>) -> sqlx::Res
         &created,
         &expires,
     )
-    .execute(pool)
+    .execute(db)
     .await
     .map(|_| ())
 }
 
 /// Deletes tokens that expired before `before`; returns how many.
-pub async fn reap_expired(pool: &PgPool, before: DateTime<Utc>) -> sqlx::Result<u64> {
+pub async fn reap_expired(db: impl sqlx::PgExecutor<'_>, before: DateTime<Utc>) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "DELETE FROM validated_orders WHERE token_hash IN (
              SELECT token_hash FROM validated_orders WHERE expires_at < $1 LIMIT 10000)",
         before,
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected())
 }

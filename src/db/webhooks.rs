@@ -38,10 +38,10 @@ pub async fn count_endpoints_locked(conn: &mut sqlx::PgConnection, organization_
 
 /// Deletes an endpoint and every delivery to it; `false` if the organisation has no such
 /// endpoint.
-pub async fn delete_endpoint(pool: &PgPool, organization_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
+pub async fn delete_endpoint(db: impl sqlx::PgExecutor<'_>, organization_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
     let done =
         sqlx::query!("DELETE FROM webhook_endpoints WHERE id = $1 AND organization_id = $2", id, organization_id)
-            .execute(pool)
+            .execute(db)
             .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -90,7 +90,7 @@ pub async fn find_endpoint_by_url(
     .await
 }
 
-pub async fn list_endpoints(pool: &PgPool, organization_id: Uuid) -> sqlx::Result<Vec<EndpointRow>> {
+pub async fn list_endpoints(db: impl sqlx::PgExecutor<'_>, organization_id: Uuid) -> sqlx::Result<Vec<EndpointRow>> {
     sqlx::query_as!(
         EndpointRow,
         "SELECT id, organization_id, url, event_types, enabled, disabled_reason, previous_secret_expires_at,
@@ -98,13 +98,13 @@ pub async fn list_endpoints(pool: &PgPool, organization_id: Uuid) -> sqlx::Resul
          FROM webhook_endpoints WHERE organization_id = $1 ORDER BY created_at, id",
         organization_id,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
 /// Replaces the secret; the old one keeps signing until `overlap_until`.
 pub async fn rotate_secret(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     organization_id: Uuid,
     id: Uuid,
     secret: &str,
@@ -124,12 +124,12 @@ pub async fn rotate_secret(
         overlap_until,
         now,
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }
 
 pub async fn set_enabled(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     organization_id: Option<Uuid>,
     id: Uuid,
     enabled: bool,
@@ -150,7 +150,7 @@ pub async fn set_enabled(
         reason,
         now,
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }
 
@@ -191,7 +191,7 @@ pub struct ClaimLimits {
 /// dispatchers claiming at the same instant may together exceed a limit by one round: the
 /// limits bound a partner's share, they are not a promise to its receiver.
 pub async fn claim_due(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     now: DateTime<Utc>,
     locked_until: DateTime<Utc>,
     limits: ClaimLimits,
@@ -238,7 +238,7 @@ pub async fn claim_due(
         limits.per_organization,
         limits.probe_after_failures,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -283,7 +283,12 @@ pub enum Attempt {
     Dead { status: Option<u16>, error: String },
 }
 
-pub async fn record_attempt(pool: &PgPool, id: Uuid, attempt: Attempt, now: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn record_attempt(
+    db: impl sqlx::PgExecutor<'_>,
+    id: Uuid,
+    attempt: Attempt,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
     let (state, status, error, next): (&str, Option<u16>, Option<String>, Option<DateTime<Utc>>) = match attempt {
         Attempt::Delivered { status } => ("delivered", Some(status), None, None),
         Attempt::Retry { status, error, at } => ("pending", status, Some(error), Some(at)),
@@ -301,7 +306,7 @@ pub async fn record_attempt(pool: &PgPool, id: Uuid, attempt: Attempt, now: Date
         next,
         now,
     )
-    .execute(pool)
+    .execute(db)
     .await
     .map(|_| ())
 }
@@ -359,7 +364,12 @@ pub async fn list_deliveries(
 
 /// Sends deliveries again now: one (`id`), or every dead one of the organisation. Returns how
 /// many were queued.
-pub async fn replay(pool: &PgPool, organization_id: Uuid, id: Option<Uuid>, now: DateTime<Utc>) -> sqlx::Result<u64> {
+pub async fn replay(
+    db: impl sqlx::PgExecutor<'_>,
+    organization_id: Uuid,
+    id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "UPDATE webhook_deliveries d SET state = 'pending', next_attempt_at = $3, locked_until = NULL
          FROM webhook_endpoints e
@@ -369,7 +379,7 @@ pub async fn replay(pool: &PgPool, organization_id: Uuid, id: Option<Uuid>, now:
         id,
         now,
     )
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected())
 }
@@ -382,20 +392,23 @@ pub async fn backlog(pool: &PgPool) -> sqlx::Result<i64> {
 }
 
 /// Endpoints with a secret not sealed yet (rows from before secrets were sealed at rest).
-pub async fn unsealed_secrets(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<(Uuid, String, Option<String>)>> {
+pub async fn unsealed_secrets(
+    db: impl sqlx::PgExecutor<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<(Uuid, String, Option<String>)>> {
     let rows = sqlx::query!(
         "SELECT id, secret, previous_secret FROM webhook_endpoints
          WHERE secret NOT LIKE 'mfenc1:%' OR previous_secret NOT LIKE 'mfenc1:%' LIMIT $1",
         limit,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|row| (row.id, row.secret, row.previous_secret)).collect())
 }
 
 /// Replaces an endpoint's secrets by their sealed form, unless they changed meanwhile.
 pub async fn reseal_secrets(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     id: Uuid,
     was: (&str, Option<&str>),
     sealed: (&str, Option<&str>),
@@ -409,7 +422,7 @@ pub async fn reseal_secrets(
         sealed.0,
         sealed.1,
     )
-    .execute(pool)
+    .execute(db)
     .await
     .map(|_| ())
 }
