@@ -72,6 +72,11 @@ impl CatalogCache {
         self.listening.load(Ordering::Acquire)
     }
 
+    /// Whether this instance hears every change (its listener is subscribed), so that it caches.
+    pub fn is_listening(&self) -> bool {
+        self.trusted()
+    }
+
     fn keep<T>(&self, map: &RwLock<HashMap<Uuid, Entry<T>>>, id: Uuid, value: Arc<T>, epoch: u64) {
         let mut map = map.write().expect("cache lock");
         // Checked under the write lock, so an invalidation cannot slip in between.

@@ -186,7 +186,9 @@ async fn endpoints_per_organisation_are_capped_and_can_be_deleted_with_their_del
 
 #[tokio::test]
 async fn catalog_urls_that_drip_a_byte_a_second_delay_only_their_own_organisation() {
-    let app = TestApp::spawn_with(|config| config.pull_timeout = std::time::Duration::from_secs(10)).await;
+    // Longer than the test runs, so no dripping fetch times out and frees its slot for the
+    // organisation's third: then at most two fetches ever reach the dripping server.
+    let app = TestApp::spawn_with(|config| config.pull_timeout = std::time::Duration::from_secs(60)).await;
     let slow_key = app.key("Slow Menus Inc", marketfront::auth::OrgKind::Commerce).await;
     let slow_store = app.store_with_menu(&slow_key, &store_body("Slow")).await;
     let (drip, drip_menu) = catalog_server(vec![Step::Drip]).await;

@@ -85,6 +85,16 @@ async fn start_instance(config: Config, clock: ManualClock) -> (String, AppState
     let limits = marketfront::http::server::ConnectionLimits::of(&state.config);
     tokio::spawn(marketfront::http::server::serve(listener, app, limits, std::future::pending()));
     workers::spawn_all(&state);
+    // Until the cache listener is subscribed the cache reads through (and, once subscribed,
+    // drops what it held): a test starts on the caching instance a partner meets, not on one
+    // whose first requests race the listener's connection.
+    for _ in 0..500 {
+        if state.cache.is_listening() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(state.cache.is_listening(), "the cache listener did not subscribe within 5 s");
     (address, state)
 }
 
