@@ -123,8 +123,4 @@ impl Scene {
             .json(&self.body)
             .send()
     }
-
-    pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
-    }
 }

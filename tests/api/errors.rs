@@ -28,7 +28,7 @@ async fn a_body_over_one_mebibyte_is_a_413_problem() {
     let huge = json!({"name": "x".repeat(1024 * 1024 + 1)});
     let response = app.put(&format!("/v1/commerce/stores/{}", Uuid::now_v7()), &key, &huge).await;
     problem_of(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
-    assert_eq!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM stores").fetch_one(&app.db).await.unwrap(), 0);
+    assert_eq!(app.count("SELECT count(*) FROM stores").await, 0);
 }
 
 #[tokio::test]

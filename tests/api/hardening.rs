@@ -4,6 +4,7 @@
 //! times, and secrets stored in clear.
 
 use crate::helpers::*;
+use crate::white_box::tables_holding;
 use chrono::Duration;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use marketfront::app::keys;
@@ -29,11 +30,7 @@ fn claims(org: Uuid, iat: i64, exp: i64) -> Value {
 
 async fn org_id(app: &TestApp, key: &str) -> Uuid {
     let prefix = keys::prefix_of(key).unwrap();
-    sqlx::query_scalar("SELECT organization_id FROM api_keys WHERE prefix = $1")
-        .bind(prefix)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
+    crate::white_box::organization_of_key(app, &prefix).await
 }
 
 #[tokio::test]
@@ -396,32 +393,6 @@ async fn a_webhook_url_at_a_special_purpose_address_is_refused() {
     }
 }
 
-/// Every text, JSON and byte column of every table, read as text, searched for `needle`.
-async fn tables_holding(app: &TestApp, needle: &str) -> Vec<String> {
-    let columns: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
-         WHERE table_schema = 'public' AND data_type IN ('text', 'jsonb', 'json', 'character varying', 'bytea', 'ARRAY')",
-    )
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
-    let mut found = Vec::new();
-    for (table, column, data_type) in columns {
-        // Bytes (stored answers) are read with their printable characters as they are.
-        let text = if data_type == "bytea" {
-            format!("encode(\"{column}\", 'escape')")
-        } else {
-            format!("\"{column}\"::text")
-        };
-        let sql = format!("SELECT count(*) FROM \"{table}\" WHERE position($1 in {text}) > 0");
-        let hits: i64 = sqlx::query_scalar(&sql).bind(needle).fetch_one(&app.db).await.unwrap();
-        if hits > 0 {
-            found.push(format!("{table}.{column}"));
-        }
-    }
-    found
-}
-
 #[tokio::test]
 async fn no_secret_is_stored_in_clear() {
     let app = TestApp::spawn().await;
@@ -450,20 +421,11 @@ async fn secrets_stored_in_clear_before_are_sealed_at_start_and_still_sign() {
     let key = app.distribution_key().await;
     let org = org_id(&app, &key).await;
     let secret = "whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=";
-    sqlx::query(
-        "INSERT INTO webhook_endpoints (id, organization_id, url, event_types, secret, created_at, updated_at)
-         VALUES ($1, $2, 'http://127.0.0.1:9/old', '{order_create}', $3, now(), now())",
-    )
-    .bind(Uuid::now_v7())
-    .bind(org)
-    .bind(secret)
-    .execute(&app.db)
-    .await
-    .unwrap();
+    crate::white_box::insert_endpoint_with_clear_secret(&app, org, secret).await;
     assert_eq!(tables_holding(&app, secret).await, ["webhook_endpoints.secret"]);
     let restarted = marketfront::start(app.state.config.as_ref().clone(), app.state.clock.clone()).await.unwrap();
     assert_eq!(tables_holding(&app, secret).await, Vec::<String>::new());
-    let stored: String = sqlx::query_scalar("SELECT secret FROM webhook_endpoints").fetch_one(&app.db).await.unwrap();
+    let stored = crate::white_box::stored_endpoint_secret(&app).await;
     let opened = restarted.secrets.open(marketfront::secret_box::Purpose::WebhookSecret, &stored).unwrap();
     assert_eq!(opened, secret);
 }

@@ -419,10 +419,6 @@ impl TestApp {
         body["payment"] = json!({"cardOnFile": {"cardToken": card, "processorType": "stripe"}});
         body
     }
-
-    pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(&self.db).await.unwrap()
-    }
 }
 
 pub fn fresh_key() -> String {

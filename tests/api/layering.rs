@@ -110,6 +110,19 @@ fn sql_lives_in_the_store_layer() {
 }
 
 #[test]
+fn tests_read_tables_only_in_the_white_box_module() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("api");
+    // helpers.rs and cli.rs create and drop databases; layering.rs names the words it looks for.
+    let allowed = ["white_box.rs", "helpers.rs", "cli.rs", "layering.rs"];
+    let files: Vec<PathBuf> = rust_files(&tests)
+        .into_iter()
+        .filter(|path| !allowed.iter().any(|name| path.file_name().is_some_and(|file| file == *name)))
+        .collect();
+    let found = offences(&files, &["sqlx::query", "query_as(", "query_scalar("], |_, _| false);
+    assert!(found.is_empty(), "tables read outside tests/api/white_box.rs:\n{}", found.join("\n"));
+}
+
+#[test]
 fn the_checks_see_what_they_forbid() {
     // The scanner itself: an offending line is found, the same words in a comment are not.
     let dir = std::env::temp_dir().join(format!("layering-{}", std::process::id()));

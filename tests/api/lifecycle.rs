@@ -43,14 +43,7 @@ async fn with_payment(app: &TestApp, shop: &Shop, order: &Value, payment_state: 
 
 async fn events(app: &TestApp, order: &Value, event_type: &str) -> Vec<Value> {
     let id: Uuid = order["gettOrderId"].as_str().unwrap().parse().unwrap();
-    sqlx::query_scalar(
-        "SELECT payload FROM outbox_events WHERE order_id = $1 AND event_type = $2 ORDER BY payload->>'version'",
-    )
-    .bind(id)
-    .bind(event_type)
-    .fetch_all(&app.db)
-    .await
-    .unwrap()
+    crate::white_box::outbox_events(app, id, event_type).await
 }
 
 #[tokio::test]
@@ -106,10 +99,7 @@ async fn the_restaurant_moves_an_order_forward_and_completion_captures_the_money
         expected.iter().map(|(v, a, b, c)| (*v, a.to_string(), b.to_string(), c.to_string())).collect();
     assert_eq!(versions, expected);
     assert_eq!(settled["version"], 6);
-    let restaurant: String = sqlx::query_scalar("SELECT id::text FROM organizations WHERE kind = 'commerce'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let restaurant: String = crate::white_box::organization_of_kind(&app, "commerce").await;
     assert_eq!(settled["history"][0]["changedBy"], "marketfront", "placed by the server");
     assert_eq!(settled["history"][1]["changedBy"], restaurant, "confirmed by the restaurant");
     assert_eq!(settled["history"][5]["changedBy"], "marketfront", "captured by the server");
@@ -171,10 +161,7 @@ async fn a_cancellation_needs_a_reason_and_voids_the_authorisation() {
     assert_eq!(cancelled["cancelReason"], "Out of dough");
     let settled = with_payment(&app, &shop, &order, "voided").await;
     assert_eq!(settled["state"], "cancelled");
-    let commerce_org: String = sqlx::query_scalar("SELECT id::text FROM organizations WHERE kind = 'commerce'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let commerce_org: String = crate::white_box::organization_of_kind(&app, "commerce").await;
     assert_eq!(settled["history"][1]["changedBy"], commerce_org, "who cancelled");
     assert_eq!(settled["history"][2]["changedBy"], "marketfront", "who voided");
     assert_eq!(app.count("SELECT count(*) FROM sandbox_processor_ledger WHERE outcome = 'voided'").await, 1);

@@ -24,3 +24,4 @@ mod sessions;
 mod stores;
 mod validate;
 mod webhooks;
+mod white_box;

@@ -63,16 +63,9 @@ async fn a_validated_order_is_placed_paid_and_readable() {
     // Money and messages: one authorisation for the total; the partner and the restaurant
     // each have an event waiting in the outbox.
     assert_eq!(processor_approvals(&app).await, 1);
-    let (amount, state): (rust_decimal::Decimal, String) =
-        sqlx::query_as("SELECT amount, state FROM payment_authorizations").fetch_one(&app.db).await.unwrap();
+    let (amount, state) = crate::white_box::authorization(&app).await;
     assert_eq!((amount.to_string().as_str(), state.as_str()), ("21.64", "authorized"));
-    let events: Vec<(String, String)> = sqlx::query_as(
-        "SELECT e.event_type, o.kind FROM outbox_events e JOIN organizations o ON o.id = e.organization_id
-         ORDER BY e.event_type",
-    )
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
+    let events = crate::white_box::outbox_event_audiences(&app).await;
     assert_eq!(events, [("order_create".into(), "distribution".into()), ("order_new".into(), "commerce".into())]);
 }
 

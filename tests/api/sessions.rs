@@ -42,8 +42,7 @@ async fn a_session_speaks_for_its_user_on_marketplace_routes_until_it_expires() 
     let order = order(&app).await;
     let answer = json_of(app.post("/v1/marketplace/orders/validate", token, &order).await, StatusCode::OK).await;
     assert_eq!(answer["isValid"], true, "{answer}");
-    let user: Option<String> =
-        sqlx::query_scalar("SELECT partner_user_id FROM validated_orders").fetch_one(&app.db).await.unwrap();
+    let user = crate::white_box::stored_token_user(&app).await;
     assert_eq!(user.as_deref(), Some("user-42"), "the token remembers whose session validated");
     json_of(app.get("/v1/marketplace/stores", token).await, StatusCode::OK).await;
 

@@ -44,7 +44,7 @@ async fn a_bad_store_is_refused_with_every_problem_and_nothing_saved() {
     let response = app.put(&format!("/v1/commerce/stores/{}", Uuid::now_v7()), &key, &bad).await;
     let problem = problem_of(response, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
     assert_eq!(paths(&problem), ["$.name", "$.timezone", "$.address", "$.taxRate", "$.availability[0].dayOfWeek"]);
-    assert_eq!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM stores").fetch_one(&app.db).await.unwrap(), 0);
+    assert_eq!(app.count("SELECT count(*) FROM stores").await, 0);
 }
 
 #[tokio::test]
@@ -102,8 +102,7 @@ async fn a_paused_store_resumes_by_itself_at_resume_at() {
 
     // The background resumer writes the end of the pause to the row itself.
     app.eventually("the resumer to record the resume", || async {
-        let status: String =
-            sqlx::query_scalar("SELECT status FROM stores WHERE id = $1").bind(id).fetch_one(&app.db).await.ok()?;
+        let status = crate::white_box::stored_store_status(&app, id).await?;
         (status == "online").then_some(())
     })
     .await;

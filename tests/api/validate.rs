@@ -1,6 +1,7 @@
 //! `POST /v1/marketplace/orders/validate`: pricing, every rule, the token, and the cache.
 
 use crate::helpers::*;
+use crate::white_box::token_rows;
 use chrono::{Duration, TimeZone, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -19,10 +20,6 @@ fn delivery_to(shop: &Shop, lines: Value, delivery: Value) -> Value {
 
 fn codes(answer: &Value) -> Vec<String> {
     answer["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap().to_string()).collect()
-}
-
-async fn token_rows(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM validated_orders").fetch_one(&app.db).await.unwrap()
 }
 
 async fn validate(app: &TestApp, key: &str, order: &Value) -> Value {
@@ -55,20 +52,12 @@ async fn a_valid_pickup_order_is_priced_to_the_cent_and_gets_a_stored_hashed_tok
 
     let token = answer["validatedOrderToken"].as_str().unwrap();
     assert!(token.starts_with("vot_") && token.len() >= 4 + 43, "256 random bits, base64: {token}");
-    let (hash, organization, total): (Vec<u8>, Uuid, rust_decimal::Decimal) =
-        sqlx::query_as("SELECT token_hash, organization_id, total FROM validated_orders")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let (hash, organization, total) = crate::white_box::stored_token(&app).await;
     assert_eq!(hash, Sha256::digest(token.as_bytes()).to_vec(), "only the token's hash is stored");
     assert_eq!(total.to_string(), "21.64");
-    let distributor: Uuid = sqlx::query_scalar("SELECT id FROM organizations WHERE kind = 'distribution'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let distributor: Uuid = crate::white_box::organization_of_kind(&app, "distribution").await.parse().unwrap();
     assert_eq!(organization, distributor, "the token belongs to the partner that validated");
-    let stored_text: String =
-        sqlx::query_scalar("SELECT snapshot::text FROM validated_orders").fetch_one(&app.db).await.unwrap();
+    let stored_text = crate::white_box::stored_token_snapshot(&app).await;
     assert!(!stored_text.contains(token), "the stored snapshot does not hold the token");
 
     // Each valid validate issues a new token.

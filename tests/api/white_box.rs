@@ -1,0 +1,149 @@
+//! White-box checks: the one place the black-box tests read or write the tables themselves,
+//! to show what the API cannot: that a refusal left nothing behind, what the sandbox processor
+//! was asked, how a secret, key or token is stored. Every other test module goes through the
+//! API (`tests/api/layering.rs` keeps it so). Each function names the fact it reads.
+
+use crate::helpers::TestApp;
+use rust_decimal::Decimal;
+use serde_json::Value;
+use uuid::Uuid;
+
+impl TestApp {
+    /// A count the API has no endpoint for (`SELECT count(*) …`).
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.db).await.unwrap()
+    }
+}
+
+impl crate::binary::Scene {
+    /// A count in the real binary's database (what a crash left behind).
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
+    }
+}
+
+/// Every stored API key: its printable prefix and what is kept of the secret.
+pub async fn stored_keys(app: &TestApp) -> Vec<(String, Vec<u8>)> {
+    sqlx::query_as("SELECT prefix, key_hash FROM api_keys").fetch_all(&app.db).await.unwrap()
+}
+
+/// The organisation a key prefix belongs to.
+pub async fn organization_of_key(app: &TestApp, prefix: &str) -> Uuid {
+    sqlx::query_scalar("SELECT organization_id FROM api_keys WHERE prefix = $1")
+        .bind(prefix)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+/// The id of the (only) organisation of a kind, as text.
+pub async fn organization_of_kind(app: &TestApp, kind: &str) -> String {
+    sqlx::query_scalar("SELECT id::text FROM organizations WHERE kind = $1")
+        .bind(kind)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+/// Every text, JSON and byte column of every table, read as text, searched for `needle`.
+pub async fn tables_holding(app: &TestApp, needle: &str) -> Vec<String> {
+    let columns: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+         WHERE table_schema = 'public' AND data_type IN ('text', 'jsonb', 'json', 'character varying', 'bytea', 'ARRAY')",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let mut found = Vec::new();
+    for (table, column, data_type) in columns {
+        // Bytes (stored answers) are read with their printable characters as they are.
+        let text = if data_type == "bytea" {
+            format!("encode(\"{column}\", 'escape')")
+        } else {
+            format!("\"{column}\"::text")
+        };
+        let sql = format!("SELECT count(*) FROM \"{table}\" WHERE position($1 in {text}) > 0");
+        let hits: i64 = sqlx::query_scalar(&sql).bind(needle).fetch_one(&app.db).await.unwrap();
+        if hits > 0 {
+            found.push(format!("{table}.{column}"));
+        }
+    }
+    found
+}
+
+/// Writes an endpoint the way a release before sealing did: its secret in clear.
+pub async fn insert_endpoint_with_clear_secret(app: &TestApp, organization: Uuid, secret: &str) {
+    sqlx::query(
+        "INSERT INTO webhook_endpoints (id, organization_id, url, event_types, secret, created_at, updated_at)
+         VALUES ($1, $2, 'http://127.0.0.1:9/old', '{order_create}', $3, now(), now())",
+    )
+    .bind(Uuid::now_v7())
+    .bind(organization)
+    .bind(secret)
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
+
+/// The (only) endpoint's stored secret.
+pub async fn stored_endpoint_secret(app: &TestApp) -> String {
+    sqlx::query_scalar("SELECT secret FROM webhook_endpoints").fetch_one(&app.db).await.unwrap()
+}
+
+/// The outbox events of one order and type, in version order.
+pub async fn outbox_events(app: &TestApp, order_id: Uuid, event_type: &str) -> Vec<Value> {
+    sqlx::query_scalar(
+        "SELECT payload FROM outbox_events WHERE order_id = $1 AND event_type = $2 ORDER BY payload->>'version'",
+    )
+    .bind(order_id)
+    .bind(event_type)
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
+}
+
+/// Each outbox event's type with the kind of organisation it is for, by type.
+pub async fn outbox_event_audiences(app: &TestApp) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT e.event_type, o.kind FROM outbox_events e JOIN organizations o ON o.id = e.organization_id
+         ORDER BY e.event_type",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
+}
+
+/// The (only) authorisation's amount and state.
+pub async fn authorization(app: &TestApp) -> (Decimal, String) {
+    sqlx::query_as("SELECT amount, state FROM payment_authorizations").fetch_one(&app.db).await.unwrap()
+}
+
+/// How many validatedOrderTokens are stored.
+pub async fn token_rows(app: &TestApp) -> i64 {
+    app.count("SELECT count(*) FROM validated_orders").await
+}
+
+/// The (only) stored token: its hash, organisation and total.
+pub async fn stored_token(app: &TestApp) -> (Vec<u8>, Uuid, Decimal) {
+    sqlx::query_as("SELECT token_hash, organization_id, total FROM validated_orders").fetch_one(&app.db).await.unwrap()
+}
+
+/// The (only) stored token's snapshot, as stored text.
+pub async fn stored_token_snapshot(app: &TestApp) -> String {
+    sqlx::query_scalar("SELECT snapshot::text FROM validated_orders").fetch_one(&app.db).await.unwrap()
+}
+
+/// The session user the (only) stored token remembers.
+pub async fn stored_token_user(app: &TestApp) -> Option<String> {
+    sqlx::query_scalar("SELECT partner_user_id FROM validated_orders").fetch_one(&app.db).await.unwrap()
+}
+
+/// A store's status as its row holds it (the background resumer writes it).
+pub async fn stored_store_status(app: &TestApp, id: Uuid) -> Option<String> {
+    sqlx::query_scalar("SELECT status FROM stores WHERE id = $1").bind(id).fetch_one(&app.db).await.ok()
+}
+
+/// Skips every delivery ahead to `attempts` made, as three days of retries would.
+pub async fn set_delivery_attempts(app: &TestApp, attempts: i32) {
+    sqlx::query("UPDATE webhook_deliveries SET attempts = $1").bind(attempts).execute(&app.db).await.unwrap();
+}
