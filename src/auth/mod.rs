@@ -29,14 +29,6 @@ impl OrgKind {
             OrgKind::Commerce => "commerce",
         }
     }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "distribution" => Some(OrgKind::Distribution),
-            "commerce" => Some(OrgKind::Commerce),
-            _ => None,
-        }
-    }
 }
 
 /// An authenticated caller: an API key, or a session a distribution partner minted for a user.

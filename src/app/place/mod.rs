@@ -10,7 +10,7 @@
 //! 2. **Authorise** (no transaction open): ask the processor, under a key derived from the
 //!    order id, so asking again can never authorise twice.
 //! 3. **Finish** (one transaction, only while the claim is still ours): placed → the order
-//!    becomes visible, its events go to the outbox and the 201 is stored for replay;
+//!    becomes visible, its events go to the outbox and the order is stored on the key for replay;
 //!    declined → the order fails, the token is freed and PAYMENT_DECLINED is stored;
 //!    processor unavailable → the key is released unanswered, and a retry resumes at step 2.
 //!
