@@ -46,12 +46,7 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-pub async fn validate(
-    state: &AppState,
-    caller: &Caller,
-    order: OrderRequest,
-    trace_id: &str,
-) -> AppResult<ValidatedOrder> {
+pub async fn validate(state: &AppState, caller: &Caller, order: OrderRequest) -> AppResult<ValidatedOrder> {
     let beyond = limits::check_order(&order);
     if !beyond.is_empty() {
         return Err(AppError::invalid_request("The order is beyond what one request may hold.").with_errors(beyond));
@@ -79,7 +74,6 @@ pub async fn validate(
         trace_id: None,
     };
     let Some(amounts) = evaluation.amounts.filter(|_| valid) else {
-        verdict.trace_id = Some(trace_id.to_string());
         return Ok(ValidatedOrder { priced, verdict });
     };
     let ttl = chrono::Duration::from_std(state.config.token_ttl).unwrap_or(chrono::Duration::minutes(15));

@@ -35,7 +35,12 @@ async fn validate_order(
     Extension(context): Extension<RequestContext>,
     JsonBody(order): JsonBody<OrderRequest>,
 ) -> AppResult<ValidatedOrder> {
-    validate::validate(&state, &caller, order, &context.trace_id).await
+    let mut validated = validate::validate(&state, &caller, order).await?;
+    if !validated.verdict.is_valid {
+        // The transport's trace, so that support can find an invalid cart's request.
+        validated.verdict.trace_id = Some(context.trace_id);
+    }
+    Ok(validated)
 }
 
 impl IntoResponse for ValidatedOrder {
