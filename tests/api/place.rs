@@ -493,11 +493,14 @@ async fn after_the_key_is_reaped_a_retry_still_cannot_place_twice() {
     let (shop, body) = ready(&app).await;
     let key = fresh_key();
     json_of(app.place(&shop.distribution, &key, &body).await, StatusCode::CREATED).await;
-    let reap_keys = |at| marketfront::db::idempotency::reap_expired(&app.db, at);
-    assert_eq!(reap_keys(app.clock_now() + Duration::hours(23)).await.unwrap(), 0, "kept 24 hours");
-    app.clock.advance(Duration::hours(25));
-    assert_eq!(reap_keys(app.clock_now()).await.unwrap(), 1);
-    marketfront::db::tokens::reap_expired(&app.db, app.clock_now() - Duration::hours(1)).await.unwrap();
+    // The reaper's pass, driven at the test clock.
+    let reap = || marketfront::app::housekeeping::reap(&app.state);
+    app.clock.advance(Duration::hours(23));
+    reap().await.unwrap();
+    assert_eq!(app.count("SELECT count(*) FROM idempotency_keys").await, 1, "kept 24 hours");
+    app.clock.advance(Duration::hours(2));
+    reap().await.unwrap();
+    assert_eq!(app.count("SELECT count(*) FROM idempotency_keys").await, 0);
 
     // The same request a day later: the key is forgotten, so it runs again, and the token
     // (consumed, then reaped) cannot back a second order.
