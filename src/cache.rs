@@ -169,8 +169,7 @@ impl CatalogCache {
 
 /// A store as it is in Postgres now, bypassing the cache (place re-checks against this).
 pub async fn load_store<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<StoreSnapshot>> {
-    let Some(row) = db::stores::get(executor, id).await? else { return Ok(None) };
-    Ok(Some(StoreSnapshot::new(row.id, row.organization_id, row.details, row.pause, row.catalog_set_id, row.version)))
+    Ok(db::stores::get(executor, id).await?.map(StoreSnapshot::from))
 }
 
 /// A menu as it is in Postgres now, bypassing the cache.

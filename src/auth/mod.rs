@@ -46,7 +46,8 @@ impl std::fmt::Display for OrgKind {
     }
 }
 
-fn unauthenticated(detail: &str) -> AppError {
+/// 401 UNAUTHENTICATED with `detail`: every door refuses a missing or bad credential so.
+pub fn unauthenticated(detail: &str) -> AppError {
     AppError::new(ErrorCode::Unauthenticated, detail)
 }
 

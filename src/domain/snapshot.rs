@@ -4,7 +4,7 @@
 use super::availability::Schedule;
 use super::catalog::CatalogSet;
 use super::money::currency_exponent;
-use super::store::{PauseState, StoreDetails};
+use super::store::{PauseState, Store, StoreDetails};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::collections::{HashMap, HashSet};
@@ -23,15 +23,11 @@ pub struct StoreSnapshot {
     pub exponent: u32,
 }
 
-impl StoreSnapshot {
-    pub fn new(
-        id: Uuid,
-        organization_id: Uuid,
-        details: StoreDetails,
-        pause: PauseState,
-        catalog_set_id: Option<Uuid>,
-        version: i64,
-    ) -> Self {
+impl From<Store> for StoreSnapshot {
+    /// The stored record, with what validate needs worked out once: its time zone, opening
+    /// schedule and currency exponent.
+    fn from(store: Store) -> Self {
+        let Store { id, organization_id, details, pause, catalog_set_id, version, .. } = store;
         let tz = details.time_zone();
         let schedule = details.schedule();
         let exponent = currency_exponent(&details.currency).unwrap_or(2);

@@ -5,17 +5,13 @@
 use super::rate_limit_headers::VerdictSlot;
 use crate::app::error::AppError;
 use crate::auth::budget::Budget;
-use crate::auth::{self, Caller, OrgKind};
+use crate::auth::{self, Caller, OrgKind, unauthenticated};
 use crate::domain::error_code::ErrorCode;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use std::net::{IpAddr, SocketAddr};
-
-fn unauthenticated(detail: &str) -> AppError {
-    AppError::new(ErrorCode::Unauthenticated, detail)
-}
 
 async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, AppError> {
     if let Some(caller) = parts.extensions.get::<Caller>() {

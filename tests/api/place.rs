@@ -262,12 +262,9 @@ async fn the_body_must_be_complete_and_match_the_token() {
     .await;
     let mut saved = body.clone();
     saved["payment"] = json!({"savedCard": {"paymentId": "pm_1"}});
-    problem_of(
-        app.place(&shop.distribution, &fresh_key(), &saved).await,
-        StatusCode::UNAUTHORIZED,
-        "SESSION_USER_REQUIRED",
-    )
-    .await;
+    let needs_user = app.place(&shop.distribution, &fresh_key(), &saved).await;
+    assert_eq!(needs_user.headers()["www-authenticate"], "Bearer realm=\"marketfront\"", "every 401 names its scheme");
+    problem_of(needs_user, StatusCode::UNAUTHORIZED, "SESSION_USER_REQUIRED").await;
     let mut other_cart = body.clone();
     other_cart["cart"]["lineItems"][0]["quantity"] = json!(3);
     let problem = problem_of(
