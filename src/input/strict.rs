@@ -2,7 +2,10 @@
 //! structs also accept a JSON array holding their fields in order (`"amounts": [2.0, 21.64]`),
 //! which no partner means and the OpenAPI document forbids; and Postgres stores no text holding
 //! NUL, so such a string could only fail later, as a 500. `Strict` wraps any deserializer and
-//! refuses both, at every depth; everything else passes through unchanged, so numbers (arbitrary
+//! refuses both, at every depth. One thing it accepts that serde would not: a whole number
+//! written as a float (`"quantity": 1.0`, `2e1`) where an integer is wanted, since JSON Schema
+//! counts it as an integer and Python's and JavaScript's encoders send it; a fractional one
+//! is still refused. Everything else passes through unchanged, so numbers (arbitrary
 //! precision), enums and error messages behave exactly as serde_json's own.
 //!
 //! It works by wrapping, at each level, whatever serde hands down (visitors, map and sequence
@@ -19,21 +22,50 @@ pub const NUL_MESSAGE: &str = "Text must not contain the NUL character (\\u0000)
 
 pub struct Strict<D>(pub D);
 
-/// Hands values on to the visitor serde asked with, refusing NUL in text, and a sequence when
-/// the visitor wants a struct.
+/// Hands values on to the visitor serde asked with, refusing NUL in text and a sequence when
+/// the visitor wants a struct, and turning a whole float into the integer it is when the
+/// visitor wants an integer.
 struct Checked<V> {
     visitor: V,
-    wants_struct: bool,
+    wants: Wants,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Wants {
+    Any,
+    Struct,
+    Integer,
 }
 
 impl<V> Checked<V> {
     fn any(visitor: V) -> Self {
-        Checked { visitor, wants_struct: false }
+        Checked { visitor, wants: Wants::Any }
     }
 
     fn structure(visitor: V) -> Self {
-        Checked { visitor, wants_struct: true }
+        Checked { visitor, wants: Wants::Struct }
     }
+
+    fn integer(visitor: V) -> Self {
+        Checked { visitor, wants: Wants::Integer }
+    }
+}
+
+/// The largest magnitude below which every whole `f64` converts to `i64` or `u64` exactly.
+const WHOLE_LIMIT: f64 = 18_446_744_073_709_551_616.0; // 2^64
+
+/// A float handed to a visitor that wants an integer: the integer, if the float is a whole
+/// number in range; refused otherwise, in the visitor's own words.
+fn whole<'de, V: Visitor<'de>, E: de::Error>(checked: Checked<V>, value: f64) -> Result<V::Value, E> {
+    if value.is_finite() && value.fract() == 0.0 && value.abs() < WHOLE_LIMIT {
+        if value >= 0.0 {
+            return checked.visitor.visit_u64(value as u64);
+        }
+        if value >= i64::MIN as f64 {
+            return checked.visitor.visit_i64(value as i64);
+        }
+    }
+    Err(E::invalid_value(Unexpected::Float(value), &"a whole number"))
 }
 
 struct Seed<S>(S);
@@ -47,9 +79,9 @@ fn no_nul<E: de::Error>(text: &str) -> Result<(), E> {
 }
 
 macro_rules! forward_deserialize {
-    ($($method:ident),*) => {
+    ($wrap:path; $($method:ident),*) => {
         $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-            self.0.$method(Checked::any(visitor))
+            self.0.$method($wrap(visitor))
         })*
     };
 }
@@ -58,8 +90,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
     type Error = D::Error;
 
     forward_deserialize!(
-        deserialize_any,
-        deserialize_bool,
+        Checked::integer;
         deserialize_i8,
         deserialize_i16,
         deserialize_i32,
@@ -69,7 +100,13 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         deserialize_u16,
         deserialize_u32,
         deserialize_u64,
-        deserialize_u128,
+        deserialize_u128
+    );
+
+    forward_deserialize!(
+        Checked::any;
+        deserialize_any,
+        deserialize_bool,
         deserialize_f32,
         deserialize_f64,
         deserialize_char,
@@ -161,13 +198,19 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Checked<V> {
         visit_u32(u32),
         visit_u64(u64),
         visit_u128(u128),
-        visit_f32(f32),
-        visit_f64(f64),
         visit_char(char),
         visit_bytes(&[u8]),
         visit_borrowed_bytes(&'de [u8]),
         visit_byte_buf(Vec<u8>)
     );
+
+    fn visit_f32<E: de::Error>(self, value: f32) -> Result<V::Value, E> {
+        self.visit_f64(f64::from(value))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<V::Value, E> {
+        if self.wants == Wants::Integer { whole(self, value) } else { self.visitor.visit_f64(value) }
+    }
 
     fn visit_str<E: de::Error>(self, value: &str) -> Result<V::Value, E> {
         no_nul(value)?;
@@ -201,7 +244,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Checked<V> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, items: A) -> Result<V::Value, A::Error> {
-        if self.wants_struct {
+        if self.wants == Wants::Struct {
             return Err(de::Error::invalid_type(Unexpected::Seq, &self));
         }
         self.visitor.visit_seq(Items(items))
@@ -351,6 +394,31 @@ mod tests {
         assert!(read(r#"{"lines": [], "latitude": 0, "mode": {"delivery": [30]}}"#).is_err(), "and in a variant");
         // serde_json on its own takes the first.
         assert!(serde_json::from_value::<Order>(json!({"amounts": [2, 3], "lines": [], "latitude": 0})).is_ok());
+    }
+
+    #[test]
+    fn a_whole_float_is_the_integer_it_is_and_a_fractional_one_is_refused() {
+        #[derive(Debug, PartialEq, Deserialize)]
+        struct Line {
+            quantity: i64,
+            minutes: Option<u32>,
+        }
+        // From the bytes only: every body is read so (`input::parse_json`). A parsed `Value`
+        // with arbitrary precision keeps the number as its text and parses it by the type asked.
+        let line = |text: &str| {
+            let mut reader = serde_json::Deserializer::from_str(text);
+            Line::deserialize(Strict(&mut reader)).map_err(|error| error.to_string())
+        };
+        assert_eq!(line(r#"{"quantity": 1.0, "minutes": 2e1}"#), Ok(Line { quantity: 1, minutes: Some(20) }));
+        assert_eq!(line(r#"{"quantity": -3.0, "minutes": null}"#), Ok(Line { quantity: -3, minutes: None }));
+        assert_eq!(line(r#"{"quantity": 2, "minutes": 0.0}"#), Ok(Line { quantity: 2, minutes: Some(0) }));
+        let fractional = line(r#"{"quantity": 1.5}"#).unwrap_err();
+        assert!(fractional.contains("floating point `1.5`, expected a whole number"), "{fractional}");
+        let negative = line(r#"{"quantity": 1, "minutes": -1.0}"#).unwrap_err();
+        assert!(negative.contains("expected u32"), "still in range of the field's type: {negative}");
+        assert!(line(r#"{"quantity": 1e30}"#).is_err(), "beyond any integer");
+        // A float where a float is wanted is untouched.
+        assert_eq!(read(r#"{"lines": [], "latitude": 40.0}"#).unwrap().latitude, 40.0);
     }
 
     #[test]

@@ -320,6 +320,21 @@ async fn an_unusable_request_is_a_problem_response() {
     )
     .await;
     assert_eq!(paths(&problem), ["$.cart.lineItems[0].quantity"]);
+    // JSON Schema counts 1.0 as an integer, and Python's and JavaScript's encoders send it.
+    let whole_float = with("/cart/lineItems/0/quantity", json!(2.0));
+    let answer = validate(&app, &shop.distribution, &whole_float).await;
+    assert_eq!(answer["isValid"], true, "{answer}");
+    assert_eq!(answer["cart"]["lineItems"][0]["quantity"], 2, "read as the integer it is");
+    assert_eq!(answer["amounts"]["subTotal"].to_string(), "25.00", "two small margheritas");
+    let fractional = with("/cart/lineItems/0/quantity", json!(1.5));
+    let problem = problem_of(
+        app.post(VALIDATE, &shop.distribution, &fractional).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_REQUEST",
+    )
+    .await;
+    assert_eq!(paths(&problem), ["$.cart.lineItems[0].quantity"]);
+    assert!(problem["detail"].as_str().unwrap().contains("expected a whole number"), "{problem}");
     let bad_mode = with("/fulfillmentType", json!("Drone"));
     let problem =
         problem_of(app.post(VALIDATE, &shop.distribution, &bad_mode).await, StatusCode::BAD_REQUEST, "INVALID_REQUEST")
@@ -329,7 +344,7 @@ async fn an_unusable_request_is_a_problem_response() {
     problem_of(app.post(VALIDATE, &shop.commerce, &good).await, StatusCode::FORBIDDEN, "FORBIDDEN").await;
     let anonymous = app.request(Method::POST, VALIDATE, None, Some(&good)).await;
     problem_of(anonymous, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
-    assert_eq!(token_rows(&app).await, 0);
+    assert_eq!(token_rows(&app).await, 1, "only the whole-float cart was priced and given a token");
 }
 
 #[tokio::test]
