@@ -99,7 +99,7 @@ fn the_spec_carries_the_error_registry_of_the_code() {
         })
         .collect();
     assert_eq!(documented, code);
-    let enumerated: Vec<&str> = spec["components"]["schemas"]["Problem"]["properties"]["errorCode"]["enum"]
+    let enumerated: Vec<&str> = spec["components"]["schemas"]["KnownErrorCode"]["enum"]
         .as_array()
         .unwrap()
         .iter()
@@ -137,4 +137,80 @@ async fn a_readable_reference_is_served_with_every_operation_and_error_code() {
     for code in ErrorCode::ALL {
         assert!(page.contains(&format!("<code>{}</code>", code.as_str())), "the page lacks {code}");
     }
+}
+
+/// The operation of `spec` that `method` on the concrete `path` is, and its response for `status`
+/// (a `$ref` resolved), or why there is none.
+fn documented_response(spec: &Value, method: &Method, path: &str, status: StatusCode) -> Result<Value, String> {
+    let segments: Vec<&str> = path.split('?').next().unwrap().split('/').collect();
+    let (_, item) = spec["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(template, _)| {
+            let wanted: Vec<&str> = template.split('/').collect();
+            wanted.len() == segments.len()
+                && wanted.iter().zip(&segments).all(|(want, got)| want.starts_with('{') || want == got)
+        })
+        .ok_or_else(|| format!("{path} is not documented"))?;
+    let operation = &item[method.as_str().to_lowercase()];
+    let response = operation["responses"]
+        .get(status.as_str())
+        .or_else(|| operation["responses"].get("default"))
+        .ok_or_else(|| format!("{method} {path}: {status} is not documented"))?;
+    Ok(match response["$ref"].as_str() {
+        Some(reference) => spec.pointer(reference.trim_start_matches('#')).unwrap().clone(),
+        None => response.clone(),
+    })
+}
+
+/// Headers every HTTP/1.1 answer may carry that OpenAPI leaves out (RFC 9110 framing and
+/// metadata, and Content-Type, which the media type declares).
+const PROTOCOL_HEADERS: &[&str] =
+    &["content-type", "content-length", "date", "transfer-encoding", "connection", "vary"];
+
+/// Every header the server sent with `response` is declared on the documented response.
+fn assert_headers_declared(spec: &Value, method: &Method, path: &str, response: &reqwest::Response) {
+    let documented = documented_response(spec, method, path, response.status()).unwrap();
+    let declared: BTreeSet<String> =
+        documented["headers"].as_object().map(|h| h.keys().map(|k| k.to_lowercase()).collect()).unwrap_or_default();
+    for name in response.headers().keys() {
+        let name = name.as_str();
+        assert!(
+            PROTOCOL_HEADERS.contains(&name) || declared.contains(name),
+            "{method} {path} answered {} with `{name}`, which its documented response does not declare",
+            response.status()
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_header_sent_is_declared_on_its_response() {
+    let app = TestApp::spawn().await;
+    let spec = spec();
+    let shop = pizzeria(&app).await;
+    let order = pickup(&shop, serde_json::json!([margherita("l1", 1, "small", 0)]));
+    let place = app.validated(&shop.distribution, &order, "tok_visa").await;
+    let store = format!("/v1/marketplace/stores/{}", shop.store);
+    let idempotency_key = fresh_key();
+
+    let mut seen = Vec::new();
+    let mut check = |method: Method, path: String, response: reqwest::Response| {
+        assert_headers_declared(&spec, &method, &path, &response);
+        seen.push(response.status().as_u16());
+        response
+    };
+    check(Method::GET, "/healthz".into(), app.request(Method::GET, "/healthz", None, None).await);
+    check(Method::GET, store.clone(), app.get(&store, &shop.distribution).await);
+    check(Method::GET, store.clone(), app.request(Method::GET, &store, None, None).await);
+    check(Method::GET, store.clone(), app.get(&store, &shop.commerce).await);
+    let missing = format!("/v1/marketplace/orders/{}", uuid::Uuid::nil());
+    check(Method::GET, missing.clone(), app.get(&missing, &shop.distribution).await);
+    let placed = check(Method::POST, PLACE.into(), app.place(&shop.distribution, &idempotency_key, &place).await);
+    let order_path = placed.headers()["location"].to_str().unwrap().to_string();
+    check(Method::POST, PLACE.into(), app.place(&shop.distribution, &idempotency_key, &place).await);
+    check(Method::GET, order_path.clone(), app.get(&order_path, &shop.distribution).await);
+    let empty = serde_json::json!({});
+    check(Method::POST, PLACE.into(), app.place(&shop.distribution, &fresh_key(), &empty).await);
+    assert_eq!(seen, [200, 200, 401, 403, 404, 201, 201, 200, 400], "the answers this test means to cover");
 }
