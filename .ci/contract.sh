@@ -66,7 +66,7 @@ contract() {
 failed=0
 contract commerce '^/v1/commerce/' -H "Authorization: Bearer mfk_democommerce_public-demo-key-for-local-use-only" || failed=1
 contract distribution '^/v1/(marketplace|webhooks)/' -H "Authorization: Bearer mfk_demodistrib0_public-demo-key-for-local-use-only" || failed=1
-contract anyone '^/(healthz|readyz|openapi\.json|metrics|docs)$' --phases examples,coverage,fuzzing || failed=1
+contract anyone '^/(healthz|readyz|openapi\.json|metrics|docs|errors(/.*)?)$' --phases examples,coverage,fuzzing || failed=1
 
 if ! kill -0 "$server" 2> /dev/null || ! curl -fs "http://127.0.0.1:$port/healthz" > /dev/null; then
   echo "the server did not survive the contract run:"

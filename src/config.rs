@@ -7,6 +7,8 @@ use std::time::Duration;
 pub struct Config {
     pub database_url: String,
     pub listen: String,
+    /// The base of the links we hand out (problem `type`s), without a trailing slash.
+    pub public_url: String,
     pub token_ttl: Duration,
     pub idempotency_ttl: Duration,
     pub jwt_secret: String,
@@ -100,9 +102,14 @@ impl Config {
             }
         };
         let flag = |name: &str| var(name).is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"));
+        let listen = var("MARKETFRONT_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".to_string());
         Ok(Config {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
-            listen: var("MARKETFRONT_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".to_string()),
+            public_url: var("MARKETFRONT_PUBLIC_URL")
+                .unwrap_or_else(|| format!("http://{listen}"))
+                .trim_end_matches('/')
+                .to_string(),
+            listen,
             token_ttl: Duration::from_secs(number("MARKETFRONT_TOKEN_TTL_SECONDS", 900)?),
             idempotency_ttl: Duration::from_secs(number("MARKETFRONT_IDEMPOTENCY_TTL_SECONDS", 86_400)?),
             jwt_secret: var("MARKETFRONT_JWT_SECRET").unwrap_or_else(|| DEV_JWT_SECRET.to_string()),
@@ -195,6 +202,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database_url", &redact_password(&self.database_url))
             .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
             .field("token_ttl", &self.token_ttl)
             .field("idempotency_ttl", &self.idempotency_ttl)
             .field("jwt_secret", &"<redacted>")

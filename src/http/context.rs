@@ -1,11 +1,12 @@
 //! Per-request context: request id, W3C trace context, the request's log span, and the final
 //! rendering of every error response as problem+json.
 
-use super::problem::{ProblemSeed, code_for_status, problem_body};
+use super::problem::{Answered, ProblemSeed, code_for_status, problem_body};
 use crate::app::error::AppError;
 use crate::domain::error_code::ErrorCode;
+use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -74,7 +75,7 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(buffer)
 }
 
-pub async fn middleware(mut request: Request, next: Next) -> Response {
+pub async fn middleware(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let context = RequestContext::from_request(&request);
     request.extensions_mut().insert(context.clone());
     let method = request.method().clone();
@@ -106,7 +107,13 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
             retry_after: None,
             members: Default::default(),
         });
-        let body = problem_body(&seed, status, &path, &context.request_id, &context.trace_id);
+        let answered = Answered {
+            public_url: &state.config.public_url,
+            instance: &path,
+            request_id: &context.request_id,
+            trace_id: &context.trace_id,
+        };
+        let body = problem_body(&seed, status, &answered);
         *response.body_mut() = Body::from(serde_json::to_vec(&body).unwrap_or_default());
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));

@@ -3,6 +3,7 @@
 //! never disagree with `/openapi.json`.
 
 use super::OPENAPI;
+use super::html::{escape, inline_markdown};
 use axum::response::Html;
 use serde_json::Value;
 use std::fmt::Write;
@@ -12,10 +13,6 @@ static PAGE: LazyLock<String> = LazyLock::new(|| render(&serde_json::from_str(OP
 
 pub async fn reference() -> Html<&'static str> {
     Html(PAGE.as_str())
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// The text of a `$ref` ("#/components/schemas/Order" → "Order"), or the schema's type.
@@ -79,15 +76,22 @@ fn render(spec: &Value) -> String {
         }
     }
 
-    out.push_str("<h2 id=\"errors\">Error codes</h2><table><tr><th>errorCode</th><th>HTTP</th><th>errorCategory</th><th>retryable</th></tr>");
+    out.push_str(
+        "<h2 id=\"errors\">Error codes</h2><p>Each code's page (<code>/errors/{errorCode}</code>, the problem's \
+         <code>type</code>) says more, with an example.</p><table><tr><th>errorCode</th><th>HTTP</th>\
+         <th>errorCategory</th><th>retryable</th><th>When</th><th>What to do</th></tr>",
+    );
     for entry in spec["x-error-registry"].as_array().into_iter().flatten() {
+        let code = escape(entry["errorCode"].as_str().unwrap_or(""));
         let _ = write!(
             out,
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(entry["errorCode"].as_str().unwrap_or("")),
+            "<tr><td><a href=\"/errors/{code}\"><code>{code}</code></a></td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td></tr>",
             entry["status"],
             escape(entry["errorCategory"].as_str().unwrap_or("")),
-            entry["retryable"]
+            entry["retryable"],
+            inline_markdown(entry["when"].as_str().unwrap_or("")),
+            inline_markdown(entry["action"].as_str().unwrap_or("")),
         );
     }
     out.push_str("</table></body></html>");

@@ -4,8 +4,10 @@ pub mod auth;
 pub mod commerce;
 pub mod context;
 pub mod docs;
+pub mod errors;
 pub mod extract;
 pub mod health;
+pub mod html;
 pub mod marketplace;
 pub mod partner;
 pub mod problem;
@@ -36,6 +38,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs::reference))
+        .route("/errors", get(errors::index))
+        .route("/errors/{error_code}", get(errors::page))
         .route("/metrics", get(request_metrics::render))
         .merge(commerce::routes())
         .merge(marketplace::routes())
@@ -47,7 +51,7 @@ pub fn router(state: AppState) -> Router {
         .layer(request_timeout)
         .layer(axum::middleware::from_fn(rate_limit_headers::headers))
         .layer(axum::middleware::from_fn(request_metrics::track))
-        .layer(axum::middleware::from_fn(context::middleware))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), context::middleware))
         .with_state(state)
 }
 

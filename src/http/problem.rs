@@ -79,10 +79,21 @@ pub fn code_for_status(status: StatusCode) -> ErrorCode {
     }
 }
 
-/// The problem+json document for one error.
-pub fn problem_body(seed: &ProblemSeed, status: StatusCode, instance: &str, request_id: &str, trace_id: &str) -> Value {
+/// Where a request answered: the server's public base URL, for the problem's `type`, and the
+/// ids it is known by.
+pub struct Answered<'a> {
+    pub public_url: &'a str,
+    pub instance: &'a str,
+    pub request_id: &'a str,
+    pub trace_id: &'a str,
+}
+
+/// The problem+json document for one error. Its `type` is the code's page on this server
+/// (`/errors/{errorCode}`), so the URI a partner sees in a problem always resolves.
+pub fn problem_body(seed: &ProblemSeed, status: StatusCode, answered: &Answered<'_>) -> Value {
+    let Answered { public_url, instance, request_id, trace_id } = *answered;
     let mut body = Map::new();
-    body.insert("type".into(), format!("https://developer.marketfront.dev/errors/{}", seed.code).into());
+    body.insert("type".into(), format!("{public_url}{}", crate::http::errors::page_path(seed.code)).into());
     body.insert("title".into(), seed.code.title().into());
     body.insert("status".into(), status.as_u16().into());
     body.insert("detail".into(), seed.detail.clone().into());

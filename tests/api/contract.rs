@@ -78,24 +78,29 @@ async fn every_documented_operation_answers_on_the_real_server() {
 #[test]
 fn the_spec_carries_the_error_registry_of_the_code() {
     let spec = spec();
-    let documented: Vec<(String, u64, String, bool)> = spec["x-error-registry"]
+    type Entry = (String, u64, String, bool, String, String);
+    let documented: Vec<Entry> = spec["x-error-registry"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| {
+            let text = |member: &str| e[member].as_str().unwrap().to_string();
             (
-                e["errorCode"].as_str().unwrap().to_string(),
+                text("errorCode"),
                 e["status"].as_u64().unwrap(),
-                e["errorCategory"].as_str().unwrap().to_string(),
+                text("errorCategory"),
                 e["retryable"].as_bool().unwrap(),
+                text("when"),
+                text("action"),
             )
         })
         .collect();
-    let code: Vec<(String, u64, String, bool)> = ErrorCode::ALL
+    let code: Vec<Entry> = ErrorCode::ALL
         .iter()
         .map(|c| {
             let category = serde_json::to_value(c.category()).unwrap().as_str().unwrap().to_string();
-            (c.as_str().to_string(), u64::from(c.http_status()), category, c.retryable())
+            let (when, action) = (c.when().to_string(), c.action().to_string());
+            (c.as_str().to_string(), u64::from(c.http_status()), category, c.retryable(), when, action)
         })
         .collect();
     assert_eq!(documented, code);

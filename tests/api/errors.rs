@@ -1,16 +1,55 @@
 use crate::helpers::*;
+use marketfront::domain::error_code::ErrorCode;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use uuid::Uuid;
 
 #[tokio::test]
 async fn an_unknown_route_is_a_404_problem() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|config| config.public_url = "https://api.example.test".into()).await;
     let body =
         problem_of(app.request(Method::GET, "/v1/nowhere", None, None).await, StatusCode::NOT_FOUND, "NOT_FOUND").await;
     assert_eq!(body["instance"], "/v1/nowhere");
-    assert_eq!(body["type"], "https://developer.marketfront.dev/errors/NOT_FOUND");
+    assert_eq!(body["type"], "https://api.example.test/errors/NOT_FOUND", "the page on MARKETFRONT_PUBLIC_URL");
     assert_eq!(body["errorCategory"], "not_found");
+}
+
+#[tokio::test]
+async fn every_problem_type_resolves_to_its_code_page_in_html_and_markdown() {
+    let app = TestApp::spawn().await;
+    let problem =
+        problem_of(app.request(Method::GET, "/v1/nowhere", None, None).await, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    let page_path = problem["type"].as_str().unwrap().strip_prefix(&app.state.config.public_url).unwrap().to_string();
+    assert_eq!(page_path, "/errors/NOT_FOUND");
+
+    for code in ErrorCode::ALL {
+        let path = format!("/errors/{code}");
+        let page = app.request(Method::GET, &path, None, None).await;
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+        assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+        let html = page.text().await.unwrap();
+        assert!(html.contains(&format!("<h1><code>{code}</code></h1>")), "{path}");
+        assert!(html.contains(&format!("<td>{}</td>", code.http_status())), "{path} gives the status");
+        assert!(html.contains("When it is answered") && html.contains("What to do"), "{path}");
+        assert!(html.contains(&format!("&quot;errorCode&quot;: &quot;{code}&quot;")), "{path} shows an example");
+
+        let asked = app.client.get(format!("{}{path}", app.address)).header("accept", "text/markdown");
+        let markdown = asked.send().await.unwrap();
+        assert_eq!(markdown.headers()["content-type"], "text/markdown; charset=utf-8");
+        let text = markdown.text().await.unwrap();
+        let front_matter = format!("---\nerrorCode: {code}\nstatus: {}\n", code.http_status());
+        assert!(text.starts_with(&front_matter), "{path}: {text}");
+        assert!(text.contains(&format!("retryable: {}\n", code.retryable())), "{path}");
+        assert!(text.contains(code.action()), "{path} says what to do");
+    }
+
+    let index = app.request(Method::GET, "/errors", None, None).await.text().await.unwrap();
+    for code in ErrorCode::ALL {
+        assert!(index.contains(&format!("/errors/{code}\"")), "the index links {code}");
+    }
+    let unknown = app.request(Method::GET, "/errors/NO_SUCH_CODE", None, None).await;
+    let problem = problem_of(unknown, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    assert!(problem["detail"].as_str().unwrap().contains("GET /errors lists every code"), "{problem}");
 }
 
 #[tokio::test]
