@@ -73,12 +73,10 @@ fn refused(refusal: Refusal, current: Progress) -> AppError {
             ErrorCode::InvalidStatusTransition,
             format!("Not allowed from state {state}, status {status}: {why}."),
         ),
-        Refusal::Input { path, message } => {
-            return AppError::invalid_request(message.clone()).with_errors(vec![Problem::at(
-                "INVALID_FIELD",
-                path,
-                message,
-            )]);
+        // What the schema states is a malformed request; what only its words say, a 422.
+        Refusal::Input { path, message, schema_states } => {
+            let code = if schema_states { ErrorCode::InvalidRequest } else { ErrorCode::ValidationFailed };
+            return AppError::new(code, message.clone()).with_errors(vec![Problem::at("INVALID_FIELD", path, message)]);
         }
     };
     error.with_member("currentState", state).with_member("currentStatus", status)

@@ -3,7 +3,7 @@
 use crate::app::error::{AppError, AppResult};
 use crate::app::{Listed, Saved};
 use crate::db::stores as store_db;
-use crate::domain::discovery::{DiscoveryRequest, Found};
+use crate::domain::discovery::{self, DiscoveryRequest, Found};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::page::Page;
 use crate::domain::store::{self, StatusUpdate, Store, StoreDetails};
@@ -60,9 +60,10 @@ pub async fn update_status(
 /// Checks the query (every problem at once), then finds the stores. Returns the checked query
 /// too, for the caller's paging.
 pub async fn discover(state: &AppState, request: DiscoveryRequest) -> AppResult<Listed<Found>> {
-    let query = request
-        .check()
-        .map_err(|problems| AppError::invalid_request("Some query parameters are invalid.").with_errors(problems))?;
+    let query = request.check().map_err(|problems| {
+        let code = discovery::refusal_code(&problems);
+        AppError::new(code, "Some query parameters are invalid.").with_errors(problems)
+    })?;
     let (found, total) = store_db::discover(&state.db, &query).await?;
     Ok(Listed::new(found, total, query.page))
 }

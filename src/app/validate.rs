@@ -49,7 +49,8 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 pub async fn validate(state: &AppState, caller: &Caller, order: OrderRequest) -> AppResult<ValidatedOrder> {
     let beyond = limits::check_order(&order);
     if !beyond.is_empty() {
-        return Err(AppError::invalid_request("The order is beyond what one request may hold.").with_errors(beyond));
+        let code = limits::refusal_code(&beyond);
+        return Err(AppError::new(code, "The order is beyond what one request may hold.").with_errors(beyond));
     }
     let now = state.now();
     let (store, menu) = resolve(state, &order.cart).await?;

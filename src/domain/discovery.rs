@@ -2,6 +2,7 @@
 //! The query's rules (radius policy, text length, paging) live here, so every door that
 //! discovers (REST, MCP) asks the same question.
 
+use super::error_code::ErrorCode;
 use super::geo::{round_coordinate, valid_coordinates};
 use super::order::FulfillmentType;
 use super::page::Page;
@@ -13,6 +14,20 @@ use serde::Deserialize;
 pub const DEFAULT_RADIUS_KM: f64 = 50.0;
 pub const MAX_RADIUS_KM: f64 = 500.0;
 pub const MAX_QUERY_LEN: usize = 100;
+
+/// The problem of a point given by one coordinate only: a rule between parameters that the
+/// OpenAPI document can only say in words, unlike a range or a length.
+pub const LOCATION_PAIR: &str = "MISSING_COORDINATE";
+
+/// The code for a query with these problems: INVALID_REQUEST when a parameter breaks what its
+/// schema states, VALIDATION_FAILED when the parameters only break a rule between them.
+pub fn refusal_code(problems: &[Problem]) -> ErrorCode {
+    if problems.iter().all(|problem| problem.code == LOCATION_PAIR) {
+        ErrorCode::ValidationFailed
+    } else {
+        ErrorCode::InvalidRequest
+    }
+}
 
 /// A discovery query as asked (the REST query string, an agent's tool arguments): every field
 /// optional, nothing checked yet.
@@ -64,7 +79,8 @@ impl DiscoveryRequest {
                 None
             }
             _ => {
-                problems.push(Problem::at("INVALID_PARAMETER", "$.latitude", "latitude and longitude go together"));
+                let missing = if self.latitude.is_none() { "$.latitude" } else { "$.longitude" };
+                problems.push(Problem::at(LOCATION_PAIR, missing, "latitude and longitude go together"));
                 None
             }
         };

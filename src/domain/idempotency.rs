@@ -29,12 +29,18 @@ pub enum KeyProblem {
     Invalid,
 }
 
-/// A UUID v4, bare or as a quoted string (the IETF draft's header is a structured-field string).
+/// A UUID v4 in its hyphenated form, bare or as a quoted string (the IETF draft's header is a
+/// structured-field string): exactly what the OpenAPI document's pattern says. The other forms
+/// a UUID parser takes (no hyphens, braces, `urn:uuid:`) are refused, so a key means one thing
+/// to every client and tool that reads the document.
 pub fn parse_key(header: Option<&str>) -> Result<Uuid, KeyProblem> {
     let raw = header.map(str::trim).filter(|v| !v.is_empty()).ok_or(KeyProblem::Missing)?;
     let unquoted = raw.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(raw);
+    if unquoted.len() != 36 {
+        return Err(KeyProblem::Invalid);
+    }
     let key = Uuid::try_parse(unquoted).map_err(|_| KeyProblem::Invalid)?;
-    if key.get_version_num() != 4 {
+    if key.get_version_num() != 4 || key.get_variant() != uuid::Variant::RFC4122 {
         return Err(KeyProblem::Invalid);
     }
     Ok(key)
@@ -93,6 +99,16 @@ mod tests {
         assert_eq!(parse_key(Some("\"order-42")), Err(KeyProblem::Invalid));
         // A UUID, but v7: not what the contract asks for.
         assert_eq!(parse_key(Some("0195a1b0-0000-7000-8000-000000000001")), Err(KeyProblem::Invalid));
+        // Other spellings a UUID parser takes, and a v4 with another variant, are not the pattern.
+        for other in [
+            "2f1d3a4e8b6c4d2e9f101a2b3c4d5e6f",
+            "{2f1d3a4e-8b6c-4d2e-9f10-1a2b3c4d5e6f}",
+            "urn:uuid:2f1d3a4e-8b6c-4d2e-9f10-1a2b3c4d5e6f",
+            "2f1d3a4e-8b6c-4d2e-cf10-1a2b3c4d5e6f",
+        ] {
+            assert_eq!(parse_key(Some(other)), Err(KeyProblem::Invalid), "{other}");
+        }
+        assert_eq!(parse_key(Some("2F1D3A4E-8B6C-4D2E-9F10-1A2B3C4D5E6F")).unwrap().to_string(), key, "any case");
     }
 
     #[test]

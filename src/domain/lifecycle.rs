@@ -71,8 +71,10 @@ pub enum Refusal {
     Closed(State),
     /// Backward, or not possible for this order.
     Transition(String),
-    /// The update itself is wrong, whatever the order's position.
-    Input { path: &'static str, message: String },
+    /// The update itself is wrong, whatever the order's position. `schema_states` says whether
+    /// the OpenAPI document's schema states the rule broken (a length), so a schema-valid update
+    /// never breaks it, or only its words do (a window of time, a field that needs another).
+    Input { path: &'static str, message: String, schema_states: bool },
 }
 
 /// How far from now a restaurant's `estimatedReadyAt` may be: a little in the past (a clock
@@ -89,6 +91,7 @@ pub fn check_estimated_ready_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Result
             message: format!(
                 "estimatedReadyAt must lie between {ESTIMATE_PAST_LIMIT_HOURS} hours ago and {ESTIMATE_FUTURE_LIMIT_DAYS} days from now"
             ),
+            schema_states: false,
         });
     }
     Ok(())
@@ -100,6 +103,7 @@ pub fn apply(current: Progress, update: &Update) -> Result<Progress, Refusal> {
         return Err(Refusal::Input {
             path: "$.status",
             message: "pending is set by Marketfront when the order is placed; send confirmed or later".into(),
+            schema_states: false,
         });
     }
     let reason = update.cancel_reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
@@ -107,13 +111,16 @@ pub fn apply(current: Progress, update: &Update) -> Result<Progress, Refusal> {
         return Err(Refusal::Input {
             path: "$.cancelReason",
             message: format!("cancelReason is at most {MAX_TEXT_CHARS} characters"),
+            schema_states: true,
         });
     }
     if update.state == Some(State::Cancelled) && reason.is_none() {
-        return Err(Refusal::Input { path: "$.cancelReason", message: "cancelReason is required to cancel".into() });
+        let message = "cancelReason is required to cancel".into();
+        return Err(Refusal::Input { path: "$.cancelReason", message, schema_states: false });
     }
     if update.state.is_none() && update.status.is_none() && update.cancel_reason.is_some() {
-        return Err(Refusal::Input { path: "$.state", message: "cancelReason goes with state: cancelled".into() });
+        let message = "cancelReason goes with state: cancelled".into();
+        return Err(Refusal::Input { path: "$.state", message, schema_states: false });
     }
     if current.state != State::Open {
         // Saying again what happened is harmless (a retried request); anything else is not.

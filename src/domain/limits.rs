@@ -5,6 +5,7 @@
 //!
 //! The numbers are the contract: the OpenAPI document states each one where it applies.
 
+use super::error_code::ErrorCode;
 use super::money::MAX_AMOUNT;
 use super::order::{AmountsInput, Cart, Customer, Delivery, ModifierSelection, OrderRequest, PlaceRequest};
 use super::problem::Problem;
@@ -32,6 +33,22 @@ pub fn check_text(value: Option<&str>, max: usize, path: &str, problems: &mut Ve
         && text.chars().count() > max
     {
         problems.push(Problem::at("TOO_LONG", path, format!("at most {max} characters")));
+    }
+}
+
+/// Limits a body can break that its JSON Schema cannot state: how deep modifiers nest, and how
+/// many a line holds across every level. (The others, lengths and item counts, are in the
+/// schema, so a body the schema allows never breaks them.)
+const BEYOND_THE_SCHEMA: &[&str] = &["TOO_DEEP", "TOO_MANY_MODIFIERS"];
+
+/// The code for a body over the limits: INVALID_REQUEST when it breaks one the OpenAPI document
+/// states (the request is malformed by its schema), VALIDATION_FAILED when it breaks only rules
+/// the document can say in words alone.
+pub fn refusal_code(problems: &[Problem]) -> ErrorCode {
+    if problems.iter().all(|problem| BEYOND_THE_SCHEMA.contains(&problem.code.as_str())) {
+        ErrorCode::ValidationFailed
+    } else {
+        ErrorCode::InvalidRequest
     }
 }
 
@@ -216,6 +233,8 @@ mod tests {
         let wide = order(json!({"cart": {"storeId": "s", "lineItems": [line(json!([{"modifierGroupId": "g",
             "selectedModifiers": wide}]))]}, "fulfillmentType": "Pickup"}));
         assert_eq!(check_order(&wide)[0].code, "TOO_MANY_MODIFIERS");
+        assert_eq!(refusal_code(&check_order(&wide)), ErrorCode::ValidationFailed, "no schema states it");
+        assert_eq!(refusal_code(&check_order(&too_many)), ErrorCode::InvalidRequest, "lineItems' maxItems does");
 
         let long = "é".repeat(MAX_TEXT_CHARS + 1);
         let texts = order(json!({"cart": {"storeId": "s", "lineItems": []}, "fulfillmentType": "DeliveryByMerchant",

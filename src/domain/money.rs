@@ -41,7 +41,18 @@ pub mod json_number {
         let text = number.as_str();
         text.parse::<Decimal>()
             .or_else(|_| Decimal::from_scientific(text))
+            .or_else(|_| below_the_smallest(text))
             .map_err(|_| E::custom(format!("{text} is not a decimal number this API can hold")))
+    }
+
+    /// A number too close to zero for `Decimal`'s 28 decimal places (`1e-106`) is taken as the
+    /// nearest one that is not zero, so that the field's own rule judges it: more decimals than
+    /// a price or a rate may have is a 422 naming the field, not a body we cannot read.
+    fn below_the_smallest(text: &str) -> Result<Decimal, ()> {
+        match text.parse::<f64>() {
+            Ok(value) if value != 0.0 && value.abs() < 1e-28 => Ok(Decimal::new(value.signum() as i64, 28)),
+            _ => Err(()),
+        }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
@@ -73,6 +84,9 @@ mod tests {
         assert!(serde_json::from_str::<Body>(r#"{"price": "12.50"}"#).is_err());
         assert!(serde_json::from_str::<Body>(r#"{"price": 1, "tip": "2"}"#).is_err());
         assert!(serde_json::from_str::<Body>(r#"{"price": 1e40}"#).is_err());
+        let tiny: Body = serde_json::from_str(r#"{"price": 9.8e-106, "tip": -1e-300}"#).unwrap();
+        assert_eq!(tiny.price, Decimal::new(1, 28), "the nearest that is not zero, for the rules to judge");
+        assert_eq!(tiny.tip, Some(Decimal::new(-1, 28)));
         assert!(serde_json::from_str::<Body>(r#"{"price": 1, "tip": null}"#).unwrap().tip.is_none());
     }
 

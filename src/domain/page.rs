@@ -31,13 +31,21 @@ impl Page {
     }
 
     pub fn has_more(&self, total: i64) -> bool {
-        self.offset + self.limit < total
+        // An offset near i64::MAX is a valid (empty) page, not an overflow.
+        self.offset.saturating_add(self.limit) < total
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_possible_offset_is_an_empty_page_not_an_overflow() {
+        let page = Page::check(Some(20), Some(i64::MAX - 1)).unwrap();
+        assert!(!page.has_more(i64::MAX));
+        assert!(Page::check(Some(20), Some(0)).unwrap().has_more(21));
+    }
 
     #[test]
     fn a_page_is_bounded() {

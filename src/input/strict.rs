@@ -51,19 +51,20 @@ impl<V> Checked<V> {
     }
 }
 
-/// The largest magnitude below which every whole `f64` converts to `i64` or `u64` exactly.
-const WHOLE_LIMIT: f64 = 18_446_744_073_709_551_616.0; // 2^64
+/// 2^53: up to here a float holds every integer exactly, as JavaScript's safe integers. Beyond,
+/// a "whole" float may be an integer literal too large for any integer type that the JSON
+/// parser rounded (-9223372036854775809 reads as i64::MIN), so it is refused, not rounded.
+const WHOLE_LIMIT: f64 = 9_007_199_254_740_992.0;
 
 /// A float handed to a visitor that wants an integer: the integer, if the float is a whole
 /// number in range; refused otherwise, in the visitor's own words.
 fn whole<'de, V: Visitor<'de>, E: de::Error>(checked: Checked<V>, value: f64) -> Result<V::Value, E> {
-    if value.is_finite() && value.fract() == 0.0 && value.abs() < WHOLE_LIMIT {
-        if value >= 0.0 {
-            return checked.visitor.visit_u64(value as u64);
-        }
-        if value >= i64::MIN as f64 {
-            return checked.visitor.visit_i64(value as i64);
-        }
+    if value.is_finite() && value.fract() == 0.0 && value.abs() <= WHOLE_LIMIT {
+        return if value >= 0.0 {
+            checked.visitor.visit_u64(value as u64)
+        } else {
+            checked.visitor.visit_i64(value as i64)
+        };
     }
     Err(E::invalid_value(Unexpected::Float(value), &"a whole number"))
 }
@@ -417,6 +418,12 @@ mod tests {
         let negative = line(r#"{"quantity": 1, "minutes": -1.0}"#).unwrap_err();
         assert!(negative.contains("expected u32"), "still in range of the field's type: {negative}");
         assert!(line(r#"{"quantity": 1e30}"#).is_err(), "beyond any integer");
+        let rounded = line(r#"{"quantity": -9223372036854775809}"#).unwrap_err();
+        assert!(
+            rounded.contains("expected a whole number"),
+            "an integer literal below i64::MIN, not rounded to it: {rounded}"
+        );
+        assert_eq!(line(r#"{"quantity": 9007199254740992.0}"#), Ok(Line { quantity: 1 << 53, minutes: None }));
         // A float where a float is wanted is untouched.
         assert_eq!(read(r#"{"lines": [], "latitude": 40.0}"#).unwrap().latitude, 40.0);
     }

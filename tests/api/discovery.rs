@@ -124,7 +124,9 @@ async fn discovery_reports_every_bad_parameter() {
     let response =
         w.app.get("/v1/marketplace/stores?latitude=40&fulfillmentType=Teleport&limit=0&offset=-1", &w.key).await;
     let problem = problem_of(response, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
-    assert_eq!(paths(&problem), ["$.latitude", "$.fulfillmentType", "$.limit", "$.offset"]);
+    // The missing half of the point is named; with schema-breaking parameters beside it, the
+    // whole query is a malformed request (alone, it is a 422: see errors.rs).
+    assert_eq!(paths(&problem), ["$.longitude", "$.fulfillmentType", "$.limit", "$.offset"]);
     let response = w.app.get("/v1/marketplace/stores?latitude=95&longitude=0", &w.key).await;
     problem_of(response, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
 }

@@ -185,6 +185,18 @@ async fn bad_query_parameters_are_400_problems_naming_them() {
     )
     .await;
     assert_eq!(paths(&problem), ["$.limit"]);
+    let range = app.get("/v1/marketplace/stores?latitude=91&longitude=0", &key).await;
+    let problem = problem_of(range, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    assert_eq!(paths(&problem), ["$.latitude"], "a range the schema states is a malformed request");
+
+    // Each parameter is as its schema says; only the rule between them, which a schema cannot
+    // state, is broken: a semantic refusal.
+    let half = app.get("/v1/marketplace/stores?latitude=40.7", &key).await;
+    let problem = problem_of(half, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
+    assert_eq!(paths(&problem), ["$.longitude"]);
+    assert_eq!(problem["errors"][0]["code"], "MISSING_COORDINATE");
+    let both = app.get("/v1/marketplace/stores?latitude=40.7&limit=0", &key).await;
+    problem_of(both, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
 }
 
 #[tokio::test]

@@ -128,15 +128,15 @@ async fn a_cancellation_needs_a_reason_and_voids_the_authorisation() {
     let (shop, order) = placed(&app, false).await;
     let problem = problem_of(
         update(&app, &shop, &order, json!({"state": "cancelled"})).await,
-        StatusCode::BAD_REQUEST,
-        "INVALID_REQUEST",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VALIDATION_FAILED",
     )
     .await;
     assert_eq!(paths(&problem), ["$.cancelReason"]);
     problem_of(
         update(&app, &shop, &order, json!({"status": "pending"})).await,
-        StatusCode::BAD_REQUEST,
-        "INVALID_REQUEST",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VALIDATION_FAILED",
     )
     .await;
     problem_of(

@@ -75,7 +75,8 @@ pub fn key_terms(state: &AppState) -> Terms {
 pub async fn place(state: &AppState, caller: &Caller, command: PlaceCommand) -> AppResult<Placed> {
     let beyond = limits::check_place(&command.request);
     if !beyond.is_empty() {
-        return Err(AppError::invalid_request("The order is beyond what one request may hold.").with_errors(beyond));
+        let code = limits::refusal_code(&beyond);
+        return Err(AppError::new(code, "The order is beyond what one request may hold.").with_errors(beyond));
     }
     let now = state.now();
     let keyed = KeyedRequest {
