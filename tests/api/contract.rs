@@ -122,25 +122,62 @@ async fn the_spec_is_served() {
 }
 
 #[tokio::test]
-async fn a_readable_reference_is_served_with_every_operation_and_error_code() {
+async fn the_reference_shows_every_operation_in_the_journey_order_with_fields_samples_and_search() {
     let app = TestApp::spawn().await;
     let response = app.request(Method::GET, "/docs", None, None).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let page = response.text().await.unwrap();
-    assert!(!page.contains("<script") && !page.contains("src=\"http"), "nothing loaded from elsewhere");
+    assert!(!page.contains("src=\"http") && !page.contains("href=\"http"), "nothing loaded from elsewhere");
+    assert!(!page.contains("<script src"), "the search script is inline");
     let spec = spec();
+    let section = |id: &str| {
+        let start = page.find(&format!("<section class=\"op\" id=\"{id}\">")).unwrap_or_else(|| panic!("no {id}"));
+        let end = page[start + 1..].find("<section").map_or(page.len(), |end| start + 1 + end);
+        page[start..end].to_string()
+    };
     for item in spec["paths"].as_object().unwrap().values() {
         for (method, operation) in item.as_object().unwrap() {
             if method == "parameters" {
                 continue;
             }
             let id = operation["operationId"].as_str().unwrap();
-            assert!(page.contains(&format!("id=\"{id}\"")), "the page lacks {id}");
+            let own = section(id);
+            assert!(page.contains(&format!("<a href=\"#{id}\">")), "the navigation lacks {id}");
+            for sample in ["<summary>curl</summary>", "<summary>Python</summary>", "<summary>TypeScript</summary>"] {
+                assert!(own.contains(sample), "{id} lacks its {sample} sample");
+            }
         }
     }
+    assert!(!page.contains("<h2>More</h2>"), "every operation has its place in the journey");
+
+    // discover -> menu -> validate -> place -> track; then commerce, webhooks, sessions.
+    let at = |id: &str| page.find(&format!("<section class=\"op\" id=\"{id}\">")).unwrap();
+    let journey =
+        ["discoverStores", "getCatalogSet", "validateOrder", "placeOrder", "getOrder", "upsertStore", "pushCatalogSet"];
+    let journey =
+        journey.iter().chain(&["updateStoreStatus", "updateOrderStatus", "createWebhookEndpoint", "createSession"]);
+    let positions: Vec<usize> = journey.clone().map(|id| at(id)).collect();
+    assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "{:?}", journey.collect::<Vec<_>>());
+
+    let place = section("placeOrder");
+    for field in ["validatedOrderToken", "payment.cardOnFile.cardToken", "amounts.total"] {
+        assert!(place.contains(&format!("<code>{field}</code>")), "place's body lists {field}");
+    }
+    assert!(place.contains("Idempotency-Key") && place.contains("pattern"), "its header with its constraint");
+    assert!(place.contains("Example request body") && place.contains("Example answer"));
+    assert!(place.contains("crypto.randomUUID()"), "the TypeScript sample sends a fresh key");
+    let validate = section("validateOrder");
+    assert!(validate.contains("milk-oat"), "validate's example is the demo cart the document gives");
+
+    for event in ["order_create", "order_update", "order_new", "order_cancelled"] {
+        assert!(page.contains(&format!("id=\"event-{event}\"")), "the page lacks the {event} event");
+    }
+    let signing = section("webhook-signatures");
+    assert!(signing.contains("webhook-signature") && signing.contains("hmac.compare_digest"), "signing is explained");
+    assert!(page.contains("id=\"search\"") && page.contains("URLSearchParams"), "a search box, filled by ?q=");
     for code in ErrorCode::ALL {
-        assert!(page.contains(&format!("<code>{}</code>", code.as_str())), "the page lacks {code}");
+        assert!(page.contains(&format!("<code>{}</code></a>", code.as_str())), "the page lacks {code}");
     }
 }
 
