@@ -74,13 +74,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
         if form_urlencoded::parse(query.as_bytes()).any(|(name, value)| name.contains('\0') || value.contains('\0')) {
             return Err(AppError::invalid_request(NUL_MESSAGE));
         }
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer).map(QueryParams).map_err(|error| {
+        // A whole number written as a float (`limit=20.0`) is the integer it is, as in a body
+        // (see `input::strict`). Only a parameter that failed is rewritten, so text that
+        // happens to look like a number (`query=1.0`) reaches its field unchanged; a query
+        // that reads at once is read straight from the URI.
+        let mut pairs: Option<Vec<(String, String)>> = None;
+        let mut encoded = query.to_string();
+        loop {
+            let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+            let error = match serde_path_to_error::deserialize(deserializer) {
+                Ok(value) => return Ok(QueryParams(value)),
+                Err(error) => error,
+            };
             let parameter = error.path().to_string();
-            let message = error.inner().to_string();
-            let problem = Problem::at("INVALID_PARAMETER", format!("$.{parameter}"), message.clone());
-            AppError::invalid_request(format!("Query parameter {parameter}: {message}")).with_errors(vec![problem])
-        })
+            let pairs =
+                pairs.get_or_insert_with(|| form_urlencoded::parse(query.as_bytes()).into_owned().collect::<Vec<_>>());
+            let fixable = pairs.iter_mut().find(|(name, _)| *name == parameter).and_then(|(_, value)| {
+                let integer = crate::input::whole_number(value)?;
+                Some((value, integer))
+            });
+            match fixable {
+                Some((value, integer)) => {
+                    *value = integer;
+                    encoded = serde_urlencoded::to_string(&*pairs).unwrap_or_default();
+                }
+                None => {
+                    let message = error.inner().to_string();
+                    let problem = Problem::at("INVALID_PARAMETER", format!("$.{parameter}"), message.clone());
+                    let detail = format!("Query parameter {parameter}: {message}");
+                    return Err(AppError::invalid_request(detail).with_errors(vec![problem]));
+                }
+            }
+        }
     }
 }
 

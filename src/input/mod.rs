@@ -54,6 +54,19 @@ pub fn parse_object(bytes: &[u8]) -> Result<Value, AppError> {
     Ok(value)
 }
 
+/// The integer that a whole number written as a float stands for (`"20.0"`, `"2e1"` → `"20"`),
+/// within the range where floats are exact (`strict::WHOLE_LIMIT`); `None` for anything else,
+/// an integer already written as one included. For text that arrives as text, such as a query
+/// string, where the float-to-integer step of `strict` cannot reach.
+pub fn whole_number(text: &str) -> Option<String> {
+    if !text.contains(['.', 'e', 'E']) {
+        return None;
+    }
+    let value: f64 = text.parse().ok()?;
+    (value.is_finite() && value.fract() == 0.0 && value.abs() <= strict::WHOLE_LIMIT)
+        .then(|| (value as i64).to_string())
+}
+
 fn invalid_json(error: &serde_json::Error) -> AppError {
     AppError::invalid_request(format!("The body is not valid JSON: {error}"))
 }
@@ -142,6 +155,16 @@ mod tests {
         let error = parse_json::<Body>(b"{\"_name\": \"caf\xe9\"}").unwrap_err();
         assert!(error.detail().contains("not UTF-8"), "{}", error.detail());
         assert_eq!(parse_json::<Body>("{\"_name\": \"café\"}".as_bytes()).unwrap()._name, "café");
+    }
+
+    #[test]
+    fn a_whole_number_in_text_is_the_integer_it_is() {
+        assert_eq!(whole_number("20.0").as_deref(), Some("20"));
+        assert_eq!(whole_number("2e1").as_deref(), Some("20"));
+        assert_eq!(whole_number("-3.00").as_deref(), Some("-3"));
+        for other in ["20", "2.5", "abc", "1e300", "NaN", "inf"] {
+            assert_eq!(whole_number(other), None, "{other}");
+        }
     }
 
     #[test]

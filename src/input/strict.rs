@@ -54,7 +54,7 @@ impl<V> Checked<V> {
 /// 2^53: up to here a float holds every integer exactly, as JavaScript's safe integers. Beyond,
 /// a "whole" float may be an integer literal too large for any integer type that the JSON
 /// parser rounded (-9223372036854775809 reads as i64::MIN), so it is refused, not rounded.
-const WHOLE_LIMIT: f64 = 9_007_199_254_740_992.0;
+pub(crate) const WHOLE_LIMIT: f64 = 9_007_199_254_740_992.0;
 
 /// A float handed to a visitor that wants an integer: the integer, if the float is a whole
 /// number in range; refused otherwise, in the visitor's own words.

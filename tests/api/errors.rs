@@ -185,6 +185,12 @@ async fn bad_query_parameters_are_400_problems_naming_them() {
     )
     .await;
     assert_eq!(paths(&problem), ["$.limit"]);
+    // As in a body, a whole float is the integer it is; a fractional one names its parameter.
+    let page = json_of(app.get("/v1/marketplace/stores?limit=2.0&offset=0e0", &key).await, StatusCode::OK).await;
+    assert_eq!(page["stores"], serde_json::json!([]), "{page}");
+    let fractional = app.get("/v1/marketplace/stores?limit=2.5", &key).await;
+    let problem = problem_of(fractional, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    assert_eq!(paths(&problem), ["$.limit"]);
     let range = app.get("/v1/marketplace/stores?latitude=91&longitude=0", &key).await;
     let problem = problem_of(range, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
     assert_eq!(paths(&problem), ["$.latitude"], "a range the schema states is a malformed request");
