@@ -5,26 +5,26 @@
 //! drops the store's entries when it hears it, and drops everything when its connection was
 //! lost (it may have missed announcements). A fill that raced with an announcement is not kept:
 //! each invalidation bumps an epoch, and a loader stores its result only if the epoch it read
-//! before querying is still current. Entries also expire after `MAX_AGE`, as a last resort.
+//! before querying is still current. Entries also expire after `MAX_AGE`, as a last resort,
+//! and the whole cache stays within `MARKETFRONT_CACHE_MB`, by what its entries weigh.
 //!
 //! Recently seen API keys are cached the same way (`marketfront_keys_changed` clears them), so
 //! a hot request costs no database read for authentication either.
 
 use crate::db;
 use crate::domain::snapshot::{MenuSnapshot, StoreSnapshot};
+use moka::sync::Cache;
 use sqlx::PgPool;
-use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use uuid::Uuid;
 
 const MAX_AGE: Duration = Duration::from_secs(60);
 
-struct Entry<T> {
-    value: Arc<T>,
-    loaded: Instant,
-}
+/// What the bound charges for a key or an organisation: a fixed size, as they barely vary.
+const SMALL_ENTRY_BYTES: u32 = 512;
 
 /// An API key seen recently: who it belongs to and until when it is good.
 #[derive(Debug, Clone)]
@@ -38,29 +38,60 @@ pub struct KnownKey {
 #[derive(Debug, Clone, Copy)]
 pub struct KeyedUntil(pub Option<chrono::DateTime<chrono::Utc>>);
 
-#[derive(Default)]
+/// The caches, each bounded by what its entries weigh (moka evicts the least useful first, by
+/// frequency and recency) and expiring after `MAX_AGE`. Menus take most of the bound: they are
+/// what grows with a city's size.
 pub struct CatalogCache {
     /// By SHA-256 of the key. Only good keys are kept; any change to any key clears them all.
-    keys: RwLock<HashMap<Vec<u8>, Entry<KnownKey>>>,
+    keys: Cache<Vec<u8>, Arc<KnownKey>>,
     /// Distribution organisations with a live key, for sessions; cleared with `keys`.
-    organizations: RwLock<HashMap<Uuid, Entry<KeyedUntil>>>,
-    stores: RwLock<HashMap<Uuid, Entry<StoreSnapshot>>>,
+    organizations: Cache<Uuid, Arc<KeyedUntil>>,
+    stores: Cache<Uuid, Arc<StoreSnapshot>>,
     /// By catalog set id.
-    menus: RwLock<HashMap<Uuid, Entry<MenuSnapshot>>>,
+    menus: Cache<Uuid, Arc<MenuSnapshot>>,
     epoch: AtomicU64,
+    /// Keeping an entry and invalidating exclude each other: a loader checks the epoch and
+    /// stores its result under the read side, an invalidation bumps the epoch and drops entries
+    /// under the write side, so a fill that raced with an invalidation is never kept.
+    gate: RwLock<()>,
     /// Only while the listener is subscribed can cached entries be trusted; until then every
     /// read goes to Postgres and nothing is kept.
     listening: AtomicBool,
 }
 
-fn fresh<T>(map: &RwLock<HashMap<Uuid, Entry<T>>>, id: Uuid) -> Option<Arc<T>> {
-    let map = map.read().expect("cache lock");
-    map.get(&id).filter(|e| e.loaded.elapsed() < MAX_AGE).map(|e| e.value.clone())
+fn bounded<K, V>(bytes: u64, weigh: fn(&K, &V) -> u32) -> Cache<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    Cache::builder().max_capacity(bytes).weigher(weigh).time_to_live(MAX_AGE).support_invalidation_closures().build()
+}
+
+/// What a store's snapshot weighs: its description's JSON text, times the few its parsed form
+/// takes in memory (hours become a schedule, strings carry their own allocations).
+fn store_weight(_: &Uuid, store: &Arc<StoreSnapshot>) -> u32 {
+    let text = serde_json::to_vec(&store.details).map_or(0, |text| text.len());
+    u32::try_from(text.saturating_mul(4).saturating_add(1024)).unwrap_or(u32::MAX)
+}
+
+/// What a menu's snapshot weighs, on the same rule as a store's.
+fn menu_weight(_: &Uuid, menu: &Arc<MenuSnapshot>) -> u32 {
+    let text = serde_json::to_vec(&menu.set).map_or(0, |text| text.len());
+    u32::try_from(text.saturating_mul(4).saturating_add(1024)).unwrap_or(u32::MAX)
 }
 
 impl CatalogCache {
-    pub fn new() -> Self {
-        CatalogCache::default()
+    /// Caches that together hold about `bytes` (`MARKETFRONT_CACHE_MB`).
+    pub fn new(bytes: u64) -> Self {
+        CatalogCache {
+            keys: bounded(bytes / 16, |_, _| SMALL_ENTRY_BYTES),
+            organizations: bounded(bytes / 16, |_, _| SMALL_ENTRY_BYTES),
+            stores: bounded(bytes / 8, store_weight),
+            menus: bounded(bytes - bytes / 16 - bytes / 16 - bytes / 8, menu_weight),
+            epoch: AtomicU64::new(0),
+            gate: RwLock::new(()),
+            listening: AtomicBool::new(false),
+        }
     }
 
     pub fn set_listening(&self, listening: bool) {
@@ -77,32 +108,45 @@ impl CatalogCache {
         self.trusted()
     }
 
-    fn keep<T>(&self, map: &RwLock<HashMap<Uuid, Entry<T>>>, id: Uuid, value: Arc<T>, epoch: u64) {
-        let mut map = map.write().expect("cache lock");
-        // Checked under the write lock, so an invalidation cannot slip in between.
+    fn lookup<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static>(
+        &self,
+        cache: &Cache<K, V>,
+        key: &K,
+    ) -> Option<V> {
+        if self.trusted() { cache.get(key) } else { None }
+    }
+
+    fn keep<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static>(
+        &self,
+        cache: &Cache<K, V>,
+        key: K,
+        value: V,
+        epoch: u64,
+    ) {
+        let _gate = self.gate.read().expect("cache gate");
         if self.trusted() && self.epoch.load(Ordering::Acquire) == epoch {
-            map.insert(id, Entry { value, loaded: Instant::now() });
+            cache.insert(key, value);
         }
     }
 
+    /// Runs `drop` with keeping shut out, after moving the epoch on.
+    fn invalidate(&self, drop: impl FnOnce()) {
+        let _gate = self.gate.write().expect("cache gate");
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        drop();
+    }
+
     pub fn key(&self, hash: &[u8]) -> Option<KnownKey> {
-        if !self.trusted() {
-            return None;
-        }
-        let keys = self.keys.read().expect("cache lock");
-        keys.get(hash).filter(|e| e.loaded.elapsed() < MAX_AGE).map(|e| (*e.value).clone())
+        self.lookup(&self.keys, &hash.to_vec()).map(|known| (*known).clone())
     }
 
     /// Remembers a good key, unless keys changed since `epoch` was read.
     pub fn keep_key(&self, hash: Vec<u8>, key: KnownKey, epoch: u64) {
-        let mut keys = self.keys.write().expect("cache lock");
-        if self.trusted() && self.epoch.load(Ordering::Acquire) == epoch {
-            keys.insert(hash, Entry { value: Arc::new(key), loaded: Instant::now() });
-        }
+        self.keep(&self.keys, hash, Arc::new(key), epoch);
     }
 
     pub fn organization(&self, id: Uuid) -> Option<KeyedUntil> {
-        self.trusted().then(|| fresh(&self.organizations, id)).flatten().map(|hit| *hit)
+        self.lookup(&self.organizations, &id).map(|hit| *hit)
     }
 
     pub fn keep_organization(&self, id: Uuid, keyed: KeyedUntil, epoch: u64) {
@@ -114,15 +158,14 @@ impl CatalogCache {
     }
 
     pub fn invalidate_keys(&self) {
-        let mut keys = self.keys.write().expect("cache lock");
-        let mut organizations = self.organizations.write().expect("cache lock");
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        keys.clear();
-        organizations.clear();
+        self.invalidate(|| {
+            self.keys.invalidate_all();
+            self.organizations.invalidate_all();
+        });
     }
 
     pub async fn store(&self, pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Arc<StoreSnapshot>>> {
-        if let Some(hit) = self.trusted().then(|| fresh(&self.stores, id)).flatten() {
+        if let Some(hit) = self.lookup(&self.stores, &id) {
             return Ok(Some(hit));
         }
         let epoch = self.epoch.load(Ordering::Acquire);
@@ -133,7 +176,7 @@ impl CatalogCache {
     }
 
     pub async fn menu(&self, pool: &PgPool, catalog_set_id: Uuid) -> sqlx::Result<Option<Arc<MenuSnapshot>>> {
-        if let Some(hit) = self.trusted().then(|| fresh(&self.menus, catalog_set_id)).flatten() {
+        if let Some(hit) = self.lookup(&self.menus, &catalog_set_id) {
             return Ok(Some(hit));
         }
         let epoch = self.epoch.load(Ordering::Acquire);
@@ -147,23 +190,33 @@ impl CatalogCache {
     /// and directly by the use case that committed a change, so that the instance which made it
     /// reads it at once instead of after its own announcement comes back.
     pub fn invalidate_store(&self, store_id: Uuid) {
-        let mut stores = self.stores.write().expect("cache lock");
-        let mut menus = self.menus.write().expect("cache lock");
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        stores.remove(&store_id);
-        menus.retain(|_, entry| entry.value.store_id != store_id);
+        self.invalidate(|| {
+            self.stores.invalidate(&store_id);
+            // Not returned by any read from here on; moka drops them from memory as it goes.
+            let _ = self.menus.invalidate_entries_if(move |_, menu| menu.store_id == store_id);
+        });
     }
 
     pub fn clear(&self) {
-        let mut keys = self.keys.write().expect("cache lock");
-        let mut organizations = self.organizations.write().expect("cache lock");
-        let mut stores = self.stores.write().expect("cache lock");
-        let mut menus = self.menus.write().expect("cache lock");
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        keys.clear();
-        organizations.clear();
-        stores.clear();
-        menus.clear();
+        self.invalidate(|| {
+            self.keys.invalidate_all();
+            self.organizations.invalidate_all();
+            self.stores.invalidate_all();
+            self.menus.invalidate_all();
+        });
+    }
+
+    /// What the caches hold, by their own weights, once pending evictions have run: for tests
+    /// and the metrics.
+    pub fn weighed_bytes(&self) -> u64 {
+        self.keys.run_pending_tasks();
+        self.organizations.run_pending_tasks();
+        self.stores.run_pending_tasks();
+        self.menus.run_pending_tasks();
+        self.keys.weighted_size()
+            + self.organizations.weighted_size()
+            + self.stores.weighted_size()
+            + self.menus.weighted_size()
     }
 }
 
@@ -179,4 +232,41 @@ pub async fn load_menu<'e>(
 ) -> sqlx::Result<Option<MenuSnapshot>> {
     let Some(row) = db::catalogs::get(executor, catalog_set_id).await? else { return Ok(None) };
     Ok(Some(MenuSnapshot::new(row.store_id, row.document, row.version)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{Caller, OrgKind};
+
+    fn known() -> KnownKey {
+        let caller = Caller { organization_id: Uuid::nil(), kind: OrgKind::Distribution, key_id: None, session: None };
+        KnownKey { caller, expires_at: None }
+    }
+
+    #[test]
+    fn the_caches_never_hold_more_than_their_bound() {
+        let bound = 64 * 1024;
+        let cache = CatalogCache::new(bound);
+        cache.set_listening(true);
+        for i in 0u32..10_000 {
+            cache.keep_key(i.to_be_bytes().to_vec(), known(), cache.epoch());
+        }
+        let held = cache.weighed_bytes();
+        assert!(held > 0 && held <= bound / 16, "keys hold {held} bytes of their {} share", bound / 16);
+    }
+
+    #[test]
+    fn a_fill_read_before_an_invalidation_is_not_kept() {
+        let cache = CatalogCache::new(1 << 20);
+        cache.set_listening(true);
+        let epoch = cache.epoch();
+        cache.invalidate_keys();
+        cache.keep_key(vec![1], known(), epoch);
+        assert!(cache.key(&[1]).is_none(), "the key changed after the fill read it");
+        cache.keep_key(vec![1], known(), cache.epoch());
+        assert!(cache.key(&[1]).is_some());
+        cache.set_listening(false);
+        assert!(cache.key(&[1]).is_none(), "nothing is trusted while not listening");
+    }
 }

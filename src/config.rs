@@ -9,6 +9,8 @@ pub struct Config {
     pub listen: String,
     /// The base of the links we hand out (problem `type`s), without a trailing slash.
     pub public_url: String,
+    /// What the store, menu and key caches may hold together (`MARKETFRONT_CACHE_MB`).
+    pub cache_bytes: u64,
     pub token_ttl: Duration,
     pub idempotency_ttl: Duration,
     pub jwt_secret: String,
@@ -110,6 +112,7 @@ impl Config {
                 .trim_end_matches('/')
                 .to_string(),
             listen,
+            cache_bytes: number("MARKETFRONT_CACHE_MB", 256)?.clamp(1, 1 << 20) << 20,
             token_ttl: Duration::from_secs(number("MARKETFRONT_TOKEN_TTL_SECONDS", 900)?),
             idempotency_ttl: Duration::from_secs(number("MARKETFRONT_IDEMPOTENCY_TTL_SECONDS", 86_400)?),
             jwt_secret: var("MARKETFRONT_JWT_SECRET").unwrap_or_else(|| DEV_JWT_SECRET.to_string()),

@@ -42,6 +42,7 @@ impl AppState {
     /// Prepares the database (create if missing, migrate) and opens the pools. `crate::start`
     /// also runs the startup use cases; this is the wiring alone.
     pub async fn connect(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let cache_bytes = config.cache_bytes;
         let pool = db::prepare(&config.database_url, config.database_max_connections).await?;
         // The token writer writes one batch at a time (see `token_writer`).
         let token_pool = db::connect_relaxed(&config.database_url, 1).await?;
@@ -57,7 +58,7 @@ impl AppState {
             config: Arc::new(config),
             clock,
             pull_wakeup: Arc::new(Notify::new()),
-            cache: Arc::new(CatalogCache::new()),
+            cache: Arc::new(CatalogCache::new(cache_bytes)),
             tokens: TokenWriter::spawn(token_pool),
             payments: Arc::new(SandboxProcessor::new(pool)),
             outbound: Arc::new(crate::outbound::Clients::default()),

@@ -403,3 +403,24 @@ async fn a_change_through_one_instance_is_seen_by_the_next_validate_on_another()
     })
     .await;
 }
+
+/// A cache too small for any menu (a bound of one byte) changes no answer: every read goes
+/// through to Postgres, and a pause is seen at once.
+#[tokio::test]
+async fn a_tiny_cache_bound_still_answers_correctly() {
+    let app = TestApp::spawn_with(|config| config.cache_bytes = 1).await;
+    let shop = pizzeria(&app).await;
+    let order = pickup(&shop, json!([margherita("l1", 1, "large", 1)]));
+    for _ in 0..3 {
+        let answer = validate(&app, &shop.distribution, &order).await;
+        assert_eq!(answer["isValid"], true, "{answer}");
+        assert_eq!(answer["amounts"]["total"].to_string(), "21.64");
+    }
+    assert_eq!(app.state.cache.weighed_bytes(), 0, "nothing fits, so nothing is kept");
+    let paused = json!({"status": "paused", "reason": "Oven repair"});
+    let status = format!("/v1/commerce/stores/{}/status", shop.store);
+    json_of(app.post(&status, &shop.commerce, &paused).await, StatusCode::OK).await;
+    assert_eq!(codes(&validate(&app, &shop.distribution, &order).await), ["STORE_CLOSED"]);
+    json_of(app.post(&status, &shop.commerce, &json!({"status": "online"})).await, StatusCode::OK).await;
+    assert_eq!(validate(&app, &shop.distribution, &order).await["isValid"], true);
+}
