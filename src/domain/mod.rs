@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod discovery;
 pub mod error_code;
 pub mod geo;
+
 pub mod idempotency;
 pub mod ingestion;
 pub mod lifecycle;
@@ -16,7 +17,7 @@ pub mod page;
 pub mod placement;
 pub mod pricing;
 pub mod problem;
-pub mod queue;
+pub mod retry;
 pub mod rules;
 pub mod snapshot;
 pub mod store;

@@ -19,7 +19,6 @@ mod onboarding;
 mod opening;
 mod place;
 mod pull;
-mod queue;
 mod rate_limits;
 mod sessions;
 mod stores;
