@@ -55,7 +55,7 @@ pub fn parse_object(bytes: &[u8]) -> Result<Value, AppError> {
 }
 
 /// The integer that a whole number written as a float stands for (`"20.0"`, `"2e1"` → `"20"`),
-/// within the range where floats are exact (`strict::WHOLE_LIMIT`); `None` for anything else,
+/// within the range where floats are exact (`strict::is_whole`); `None` for anything else,
 /// an integer already written as one included. For text that arrives as text, such as a query
 /// string, where the float-to-integer step of `strict` cannot reach.
 pub fn whole_number(text: &str) -> Option<String> {
@@ -63,8 +63,7 @@ pub fn whole_number(text: &str) -> Option<String> {
         return None;
     }
     let value: f64 = text.parse().ok()?;
-    (value.is_finite() && value.fract() == 0.0 && value.abs() <= strict::WHOLE_LIMIT)
-        .then(|| (value as i64).to_string())
+    strict::is_whole(value).then(|| (value as i64).to_string())
 }
 
 fn invalid_json(error: &serde_json::Error) -> AppError {

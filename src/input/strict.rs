@@ -56,10 +56,16 @@ impl<V> Checked<V> {
 /// parser rounded (-9223372036854775809 reads as i64::MIN), so it is refused, not rounded.
 pub(crate) const WHOLE_LIMIT: f64 = 9_007_199_254_740_992.0;
 
+/// Whether `value` is a whole number a float holds exactly (see `WHOLE_LIMIT`): the one rule for
+/// a float taken as an integer, in a body here and in a query string (`input::whole_number`).
+pub(crate) fn is_whole(value: f64) -> bool {
+    value.is_finite() && value.fract() == 0.0 && value.abs() <= WHOLE_LIMIT
+}
+
 /// A float handed to a visitor that wants an integer: the integer, if the float is a whole
 /// number in range; refused otherwise, in the visitor's own words.
 fn whole<'de, V: Visitor<'de>, E: de::Error>(checked: Checked<V>, value: f64) -> Result<V::Value, E> {
-    if value.is_finite() && value.fract() == 0.0 && value.abs() <= WHOLE_LIMIT {
+    if is_whole(value) {
         return if value >= 0.0 {
             checked.visitor.visit_u64(value as u64)
         } else {
