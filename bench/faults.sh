@@ -15,6 +15,13 @@
 #   webhooks scenario), first alone, then on a fresh server beside a neighbour whose 16 webhook
 #   endpoints hang every request and whose catalog URL drips a byte a second, with a backlog of
 #   its own orders to deliver. The lag's p99 beside the neighbour must stay within 2x of alone.
+#   Both databases plan every statement generically (plan_cache_mode), the worst a prepared
+#   statement's cached plan can be once the backlog has outgrown the statistics it was made with:
+#   a claim whose generic plan reran a subquery for each due delivery once made this flaky.
+#
+# FAULTS_PG_OPTS adds server options to the private cluster (e.g. "-c shared_preload_libraries=
+# auto_explain -c auto_explain.log_min_duration=200" to log slow plans); FAULTS_KEEP_LOGS=DIR keeps
+# the cluster's and the servers' logs there.
 #
 # The checks, on the database once the load has ended and the completer has had its time:
 # every 201 has its order placed; no idempotency key and no token backs two orders; no
@@ -32,12 +39,13 @@ work=$(mktemp -d /tmp/marketfront-faults.XXXXXX)
 chown postgres "$work"
 pg_port=${FAULTS_PG_PORT:-55432}
 as_postgres() { runuser -u postgres -- "$@"; }
-pg() { as_postgres "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -o "-p $pg_port -k $work" -w "$@" > /dev/null; }
+pg() { as_postgres "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -o "-p $pg_port -k $work ${FAULTS_PG_OPTS:-}" -w "$@" > /dev/null; }
 servers=()
 neighbour_pid=
 cleanup() {
   for pid in "${servers[@]}" $neighbour_pid; do kill "$pid" 2> /dev/null || true; done
   pg stop -m immediate 2> /dev/null || true
+  if [ -n "${FAULTS_KEEP_LOGS:-}" ]; then mkdir -p "$FAULTS_KEEP_LOGS"; cp "$work"/*.log "$FAULTS_KEEP_LOGS"/ 2> /dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -186,6 +194,10 @@ for scenario in "${scenarios[@]}"; do
       echo "  load: $(cat "$work/load.json")"
       ;;
     noisy-neighbour)
+      for name in "${database}_alone" "$database"; do
+        sql postgres "CREATE DATABASE $name"
+        sql postgres "ALTER DATABASE $name SET plan_cache_mode = force_generic_plan"
+      done
       start_server "${database}_alone" 18311
       alone=$(webhook_p99 18311 "$work/alone.txt")
       echo "  alone: $(grep '^webhooks' "$work/alone.txt")"

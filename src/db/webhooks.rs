@@ -208,7 +208,9 @@ pub async fn claim_due(
                     CASE WHEN e.consecutive_failures >= $6 THEN 1 ELSE $4::int8 END AS cap
              FROM webhook_endpoints e LEFT JOIN in_flight f ON f.endpoint_id = e.id
              WHERE e.enabled AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= $1)),
-         candidates AS (
+         -- Materialised: computed once per claim. Inlined, a generic plan made while the
+         -- table was small can rerun it for every due delivery (bench/faults.sh noisy-neighbour).
+         candidates AS MATERIALIZED (
              SELECT c.id, c.next_attempt_at, ep.organization_busy,
                     row_number() OVER (PARTITION BY ep.organization_id ORDER BY c.next_attempt_at, c.id) AS turn
              FROM endpoints ep CROSS JOIN LATERAL (
