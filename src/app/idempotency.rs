@@ -16,6 +16,7 @@
 //! The caller owns the transactions; this module owns the rules and the key's row.
 
 use crate::app::error::{AppError, AppResult, Refusal};
+use crate::app::queue::Lease;
 use crate::db::idempotency as keys;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::idempotency::{Outcome, RecoveryPoint};
@@ -210,11 +211,12 @@ pub async fn forget(conn: &mut PgConnection, claim: &Claim) -> AppResult<bool> {
 pub async fn claim_abandoned(
     pool: &PgPool,
     terms: Terms,
-    now: DateTime<Utc>,
+    lease: Lease,
     limit: i64,
 ) -> AppResult<Vec<(Claim, Option<Uuid>)>> {
     let token = Uuid::new_v4();
-    let rows = keys::claim_abandoned(pool, now, now - terms.lease, token, now + terms.lease, limit).await?;
+    let idle_before = lease.now - terms.lease;
+    let rows = keys::claim_abandoned(pool, lease.now, idle_before, token, lease.until, limit).await?;
     Ok(rows.into_iter().map(|(organization, key, resource)| (Claim { organization, key, token }, resource)).collect())
 }
 

@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod onboarding;
 pub mod orders;
 pub mod place;
+pub mod queue;
 pub mod secrets_at_rest;
 pub mod stores;
 pub mod validate;

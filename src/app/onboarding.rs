@@ -1,14 +1,15 @@
 //! Store onboarding: a commerce partner brings a new store live by itself. It registers the
 //! store with its details, where its menu lives and where it wants new orders; a worker fetches
-//! and checks the menu (`fetch_one`); the partner activates the result, which creates the store,
-//! its catalog set and its webhook endpoint in one transaction.
+//! and checks the menu (`fetch`, a job of the `ingest::CatalogFetches` queue); the partner
+//! activates the result, which creates the store, its catalog set and its webhook endpoint in
+//! one transaction.
 
 use super::ingest::{self, Fetched};
 use super::webhooks::{EndpointView, ensure_room_for_endpoint, events_for, new_secret};
 use crate::app::error::{AppError, AppResult};
 use crate::app::{Listed, Saved};
 use crate::auth::OrgKind;
-use crate::db::onboardings::{self as onboarding_db, FetchOutcome, NewOnboarding};
+use crate::db::onboardings::{self as onboarding_db, Claimed, FetchOutcome, NewOnboarding};
 use crate::db::{catalogs, stores, webhooks};
 use crate::domain::catalog::{self, CatalogSet};
 use crate::domain::error_code::ErrorCode;
@@ -196,17 +197,9 @@ async fn check_catalog(state: &AppState, set: &CatalogSet, details: &StoreDetail
     Ok(problems)
 }
 
-/// Claims one onboarding whose catalog is due to be fetched, fetches and checks it, and records
-/// the outcome; `false` when none was due.
-/// `claimed` is called as soon as a job is claimed, before the (possibly slow) fetch.
-pub async fn fetch_one(state: &AppState, claimed: impl FnOnce()) -> AppResult<bool> {
-    let Some(claim) =
-        onboarding_db::claim_next(&state.db, state.now(), ingest::lease(state), ingest::per_organization(state))
-            .await?
-    else {
-        return Ok(false);
-    };
-    claimed();
+/// Fetches and checks a claimed onboarding's catalog, and records the outcome (see
+/// `ingest::CatalogFetches`, the queue it is claimed from).
+pub(super) async fn fetch(state: &AppState, claim: Claimed) -> AppResult<()> {
     let job = &claim.row;
     tracing::info!(onboarding_id = %job.id, attempt = job.attempts, "fetching an onboarding's catalog set");
     let fetched =
@@ -215,7 +208,7 @@ pub async fn fetch_one(state: &AppState, claimed: impl FnOnce()) -> AppResult<bo
         Fetched::RetryAt(at, error) => {
             tracing::warn!(onboarding_id = %job.id, %error, retry_at = %at, "onboarding catalog fetch failed; will retry");
             onboarding_db::retry_later(&state.db, &claim, at, &error, state.now()).await?;
-            return Ok(true);
+            return Ok(());
         }
         Fetched::Failed(error, problems) => {
             let outcome = FetchOutcome::Failed { error: &error, problems };
@@ -235,5 +228,5 @@ pub async fn fetch_one(state: &AppState, claimed: impl FnOnce()) -> AppResult<bo
     if !recorded {
         tracing::info!(onboarding_id = %job.id, "onboarding changed during the fetch; its outcome was not kept");
     }
-    Ok(true)
+    Ok(())
 }

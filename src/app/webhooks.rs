@@ -3,11 +3,13 @@
 
 use crate::app::Listed;
 use crate::app::error::{AppError, AppResult};
+use crate::app::queue::{Lease, Queue};
 use crate::auth::{Caller, OrgKind};
 use crate::db::webhooks::{self as webhook_db, Attempt, ClaimLimits, DeliveryRow, Due, EndpointRow};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::page::Page;
 use crate::domain::problem::Problem;
+use crate::domain::queue::{self, Failure, Settled};
 use crate::domain::webhooks::{self, API_VERSION, COMMERCE_EVENTS, DISTRIBUTION_EVENTS};
 use crate::outbound::{self, FetchError, Limits};
 use crate::secret_box::Purpose;
@@ -257,19 +259,40 @@ pub async fn replay(state: &AppState, caller: &Caller, id: Option<Uuid>) -> AppR
     Ok(count)
 }
 
-/// Claims up to `room` due deliveries, fairly across endpoints and organisations (see
-/// `db::webhooks::claim_due`), each for one attempt.
-pub async fn claim(state: &AppState, room: usize) -> AppResult<Vec<Due>> {
-    let now = state.now();
-    let lease = chrono::Duration::from_std(state.config.webhook_timeout).map_err(AppError::internal)?
-        + chrono::Duration::seconds(5);
-    let limits = ClaimLimits {
-        total: room as i64,
-        per_endpoint: i64::from(state.config.webhook_endpoint_concurrency),
-        per_organization: i64::from(state.config.webhook_organization_concurrency),
-        probe_after_failures: webhooks::CIRCUIT_THRESHOLD,
-    };
-    Ok(webhook_db::claim_due(&state.db, now, now + lease, limits).await?)
+/// The outbox's deliveries to partners' endpoints, as a queue: claimed fairly across endpoints
+/// and organisations (see `db::webhooks::claim_due`), each for one attempt.
+pub struct Deliveries;
+
+impl Queue for Deliveries {
+    type Job = Due;
+    const NAME: &'static str = "webhook deliveries";
+
+    fn concurrency(&self, state: &AppState) -> usize {
+        state.config.webhook_concurrency
+    }
+
+    fn lease(&self, state: &AppState) -> chrono::Duration {
+        chrono::Duration::from_std(state.config.webhook_timeout).unwrap_or(chrono::Duration::seconds(10))
+            + chrono::Duration::seconds(5)
+    }
+
+    fn poll_interval(&self, state: &AppState) -> std::time::Duration {
+        state.config.webhook_poll_interval
+    }
+
+    async fn claim(&self, state: &AppState, lease: Lease, room: usize) -> AppResult<Vec<Due>> {
+        let limits = ClaimLimits {
+            total: room as i64,
+            per_endpoint: i64::from(state.config.webhook_endpoint_concurrency),
+            per_organization: i64::from(state.config.webhook_organization_concurrency),
+            probe_after_failures: webhooks::CIRCUIT_THRESHOLD,
+        };
+        Ok(webhook_db::claim_due(&state.db, lease.now, lease.until, limits).await?)
+    }
+
+    async fn run(&self, state: &AppState, delivery: Due) -> AppResult<()> {
+        attempt(state, delivery).await
+    }
 }
 
 /// Sends one claimed delivery and records how it went, for the delivery and for its endpoint's
@@ -302,14 +325,11 @@ pub async fn attempt(state: &AppState, delivery: Due) -> AppResult<()> {
     let now = state.now();
     // A failure is tried again after the back-off (or the receiver's Retry-After, if longer)
     // until the attempts run out.
-    let failed = |status: Option<u16>, error: String, retry_after: Option<u64>| {
+    let failed = |status: Option<u16>, failure: Failure| {
         let jitter = rand::rng().random_range(-1.0..=1.0);
-        match webhooks::retry_delay(delivery.attempts as u32, jitter) {
-            Some(delay) => {
-                let asked = chrono::Duration::seconds(retry_after.unwrap_or(0).min(86_400) as i64);
-                Attempt::Retry { status, error, at: now + delay.max(asked) }
-            }
-            None => Attempt::Dead { status, error: format!("{error}; out of attempts") },
+        match queue::settle(&webhooks::RETRIES, delivery.attempts as u32, failure, now, jitter) {
+            Settled::RetryAt { at, error } => Attempt::Retry { status, error, at },
+            Settled::Dead { error } => Attempt::Dead { status, error },
         }
     };
     let outcome = match answer {
@@ -319,9 +339,12 @@ pub async fn attempt(state: &AppState, delivery: Due) -> AppResult<()> {
             webhook_db::set_enabled(&state.db, None, delivery.endpoint_id, false, Some(reason), now).await?;
             Attempt::Dead { status: Some(410), error: format!("{reason}; it is disabled") }
         }
-        Ok(answer) => failed(Some(answer.status), format!("answered {}", answer.status), answer.retry_after),
-        Err(FetchError::Permanent(why)) => Attempt::Dead { status: None, error: why },
-        Err(FetchError::Transient(why)) => failed(None, why, None),
+        Ok(answer) => {
+            let not_before = answer.retry_after.map(|seconds| chrono::Duration::seconds(seconds.min(86_400) as i64));
+            failed(Some(answer.status), Failure::Transient { error: format!("answered {}", answer.status), not_before })
+        }
+        Err(FetchError::Permanent(why)) => failed(None, Failure::permanent(why)),
+        Err(FetchError::Transient(why)) => failed(None, Failure::transient(why)),
     };
     let label = match &outcome {
         Attempt::Delivered { .. } => "delivered",

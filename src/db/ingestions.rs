@@ -88,13 +88,13 @@ pub async fn get_owned(
     Ok(row.map(Ingestion::from))
 }
 
-/// Claims the next due pull for `lease`: pending ones, and fetching ones whose worker died,
+/// Claims the next due pull until `locked_until`: pending ones, and fetching ones whose worker died,
 /// passing over organisations that already have `per_organization` pulls in flight. SKIP
 /// LOCKED lets any number of instances poll the same table without blocking each other.
 pub async fn claim_next(
     db: impl sqlx::PgExecutor<'_>,
     now: DateTime<Utc>,
-    lease: chrono::Duration,
+    locked_until: DateTime<Utc>,
     per_organization: i64,
 ) -> sqlx::Result<Option<Ingestion>> {
     let row = sqlx::query_as!(
@@ -112,7 +112,7 @@ pub async fn claim_next(
              next_attempt_at, last_error, errors AS "errors: Json<Vec<Problem>>", catalog_set_id, created_at,
              updated_at, completed_at"#,
         now,
-        now + lease,
+        locked_until,
         per_organization,
     )
     .fetch_optional(db)

@@ -206,13 +206,13 @@ pub async fn list_owned(
     Ok((rows.into_iter().map(Onboarding::from).collect(), total))
 }
 
-/// Claims the next onboarding whose catalog is due to be fetched, for `lease`: new ones, retries
+/// Claims the next onboarding whose catalog is due to be fetched, until `locked_until`: new ones, retries
 /// come due, and claims whose worker died. SKIP LOCKED lets every instance poll at once.
 /// Organisations that already have `per_organization` fetches in flight are passed over.
 pub async fn claim_next(
     db: impl sqlx::PgExecutor<'_>,
     now: DateTime<Utc>,
-    lease: chrono::Duration,
+    locked_until: DateTime<Utc>,
     per_organization: i64,
 ) -> sqlx::Result<Option<Claimed>> {
     let claim_id = Uuid::now_v7();
@@ -233,7 +233,7 @@ pub async fn claim_next(
                errors AS "errors: Json<Vec<Problem>>", catalog_set_id, store_id, webhook_endpoint_id,
                history AS "history: Json<Vec<Transition>>", created_at, updated_at"#,
         now,
-        now + lease,
+        locked_until,
         claim_id,
         per_organization,
     )

@@ -5,7 +5,6 @@ pub mod catalog;
 pub mod discovery;
 pub mod error_code;
 pub mod geo;
-
 pub mod idempotency;
 pub mod ingestion;
 pub mod lifecycle;
@@ -17,7 +16,7 @@ pub mod page;
 pub mod placement;
 pub mod pricing;
 pub mod problem;
-pub mod retry;
+pub mod queue;
 pub mod rules;
 pub mod snapshot;
 pub mod store;

@@ -13,7 +13,7 @@
 //! carries both signatures: space-separated in `webhook-signature` (as that spec provides),
 //! comma-separated in `Signature`; a receiver accepts the delivery if any one verifies.
 
-use super::retry::Schedule;
+use super::queue::Retries;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Duration;
@@ -31,17 +31,11 @@ pub const COMMERCE_EVENTS: &[&str] = &["order_new", "order_cancelled"];
 pub const MAX_ATTEMPTS: u32 = 75;
 
 /// A delivery's retries: 30 s, 2 min, 10 min, then hourly, each spread ±10%.
-pub const RETRIES: Schedule = Schedule::Steps {
+pub const RETRIES: Retries = Retries::Steps {
     delays: &[Duration::seconds(30), Duration::minutes(2), Duration::minutes(10), Duration::hours(1)],
     attempts: MAX_ATTEMPTS,
     spread: 0.1,
 };
-
-/// The delay before the next attempt after `failed_attempts` failures (see `RETRIES`);
-/// `None` when the delivery is out of attempts.
-pub fn retry_delay(failed_attempts: u32, jitter: f64) -> Option<Duration> {
-    RETRIES.after(failed_attempts, jitter)
-}
 
 /// Failed attempts in a row after which an endpoint's circuit opens: the dispatcher stops
 /// sending to it for a while, then lets a single probe through.
@@ -98,13 +92,13 @@ mod tests {
 
     #[test]
     fn the_retry_schedule_spans_about_three_days() {
-        assert_eq!(retry_delay(1, 0.0), Some(Duration::seconds(30)));
-        assert_eq!(retry_delay(2, 0.0), Some(Duration::minutes(2)));
-        assert_eq!(retry_delay(3, 0.0), Some(Duration::minutes(10)));
-        assert_eq!(retry_delay(4, 0.0), Some(Duration::hours(1)));
-        assert_eq!(retry_delay(5, 0.0), Some(Duration::hours(1)));
-        assert_eq!(retry_delay(MAX_ATTEMPTS, 0.0), None);
-        let total: Duration = (1..MAX_ATTEMPTS).map(|n| retry_delay(n, 0.0).unwrap()).sum();
+        assert_eq!(RETRIES.after(1, 0.0), Some(Duration::seconds(30)));
+        assert_eq!(RETRIES.after(2, 0.0), Some(Duration::minutes(2)));
+        assert_eq!(RETRIES.after(3, 0.0), Some(Duration::minutes(10)));
+        assert_eq!(RETRIES.after(4, 0.0), Some(Duration::hours(1)));
+        assert_eq!(RETRIES.after(5, 0.0), Some(Duration::hours(1)));
+        assert_eq!(RETRIES.after(MAX_ATTEMPTS, 0.0), None);
+        let total: Duration = (1..MAX_ATTEMPTS).map(|n| RETRIES.after(n, 0.0).unwrap()).sum();
         assert!(total > Duration::hours(70) && total < Duration::hours(75), "{total}");
     }
 
@@ -120,9 +114,9 @@ mod tests {
 
     #[test]
     fn jitter_spreads_by_ten_percent_at_most() {
-        assert_eq!(retry_delay(1, 1.0), Some(Duration::seconds(33)));
-        assert_eq!(retry_delay(1, -1.0), Some(Duration::seconds(27)));
-        assert_eq!(retry_delay(1, 7.0), Some(Duration::seconds(33)));
+        assert_eq!(RETRIES.after(1, 1.0), Some(Duration::seconds(33)));
+        assert_eq!(RETRIES.after(1, -1.0), Some(Duration::seconds(27)));
+        assert_eq!(RETRIES.after(1, 7.0), Some(Duration::seconds(33)));
     }
 
     #[test]

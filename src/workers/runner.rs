@@ -1,6 +1,5 @@
-//! The one loop every periodic worker runs: a pass per tick, a failed pass logged and tried
-//! again at the next one. (The webhook dispatcher and the catalog fetchers run their own loops:
-//! they claim as capacity frees rather than on a tick.)
+//! The one loop every periodic sweep runs: a pass per tick, a failed pass logged and tried
+//! again at the next one. (Job queues do not tick: `queue::drain` claims as slots free.)
 
 use crate::app::error::AppResult;
 use crate::state::AppState;

@@ -19,6 +19,7 @@ mod onboarding;
 mod opening;
 mod place;
 mod pull;
+mod queue;
 mod rate_limits;
 mod sessions;
 mod stores;

@@ -5,6 +5,8 @@ use crate::catalog_server::{Menu, Step, catalog_server};
 use crate::helpers::*;
 use crate::webhooks::{Receiver, portal_signature_ok, received, standard_signature_ok};
 use chrono::Duration;
+use marketfront::app::ingest::CatalogFetches;
+use marketfront::app::queue::work_one;
 use marketfront::auth::OrgKind;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -286,7 +288,7 @@ async fn activate_cancel_and_refetch_are_refused_in_every_wrong_status() {
     refused(partner.act(&fetching, Method::POST, "/refetch").await, "cancelled").await;
     // The abandoned fetch is not retried, however much time passes.
     partner.app.clock.advance(Duration::hours(1));
-    let fetched = marketfront::app::onboarding::fetch_one(&partner.app.state, || {}).await.unwrap();
+    let fetched = work_one(&partner.app.state, &CatalogFetches).await.unwrap();
     assert!(!fetched, "a worker's pass finds no fetch to run");
     assert_eq!(menu.hits(), 1);
     assert_eq!(partner.get(&fetching).await["status"], "cancelled");

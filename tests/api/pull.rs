@@ -3,6 +3,8 @@
 use crate::catalog_server::{Step, catalog_server};
 use crate::helpers::*;
 use chrono::Duration;
+use marketfront::app::ingest::CatalogFetches;
+use marketfront::app::queue::work_one;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -87,7 +89,7 @@ async fn a_failing_callback_is_retried_with_back_off_until_it_recovers() {
     assert_eq!(waiting["nextAttemptAt"], json!(first_retry_at), "first retry after the base delay");
     // A worker's pass a second before the retry finds nothing due, and asks nothing.
     s.app.clock.advance(Duration::seconds(1));
-    let ran = marketfront::app::ingest::run_one(&s.app.state, || {}).await.unwrap();
+    let ran = work_one(&s.app.state, &CatalogFetches).await.unwrap();
     assert!(!ran, "no retry before its time");
     assert_eq!(menu.hits(), 1);
 

@@ -120,7 +120,9 @@ async fn deliveries(app: &TestApp, key: &str) -> Vec<Value> {
 
 /// What a dispatcher's claim would take now: nothing, when no delivery is due.
 async fn nothing_due(app: &TestApp) -> bool {
-    marketfront::app::webhooks::claim(&app.state, 64).await.unwrap().is_empty()
+    use marketfront::app::queue::{Queue, lease_now};
+    let queue = marketfront::app::webhooks::Deliveries;
+    queue.claim(&app.state, lease_now(&app.state, &queue), 64).await.unwrap().is_empty()
 }
 
 #[tokio::test]

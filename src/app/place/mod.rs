@@ -16,7 +16,7 @@
 //!
 //! A request that stops between steps leaves its key claimed until its lease runs out; then a
 //! retry with the same key takes over from the recorded step (`app::idempotency` keeps the key),
-//! or the completer (`completer::complete_abandoned`) voids the authorisation, fails the order
+//! or the completer (`completer::AbandonedPlaces`) voids the authorisation, fails the order
 //! and frees token and key.
 
 pub mod completer;
