@@ -14,7 +14,8 @@
 # - noisy-neighbour: the webhook lag of a partner's orders under a place load (examples/loadgen's
 #   webhooks scenario), first alone, then on a fresh server beside a neighbour whose 16 webhook
 #   endpoints hang every request and whose catalog URL drips a byte a second, with a backlog of
-#   its own orders to deliver. The lag's p99 beside the neighbour must stay within 2x of alone.
+#   its own orders to deliver. The lag's p99 beside the neighbour must stay within 2x of alone
+#   (alone counted as at least 250 ms, one dispatcher poll and some: below that it is noise).
 #   Both databases plan every statement generically (plan_cache_mode), the worst a prepared
 #   statement's cached plan can be once the backlog has outgrown the statistics it was made with:
 #   a claim whose generic plan reran a subquery for each due delivery once made this flaky.
@@ -206,8 +207,11 @@ for scenario in "${scenarios[@]}"; do
       beside=$(webhook_p99 18312 "$work/beside.txt")
       echo "  beside the neighbour: $(grep '^webhooks' "$work/beside.txt")"
       kill "$neighbour_pid" 2> /dev/null || true
-      # A floor of 50 ms, so that a quiet machine's few-millisecond p99 is not judged by noise.
-      limit=$(( (alone > 50 ? alone : 50) * 2 ))
+      # A floor of 250 ms: a delivery may wait one dispatcher poll (MARKETFRONT_WEBHOOK_POLL_MS,
+      # 200 ms by default) before it is claimed, so an alone p99 below that is scheduling noise,
+      # and judging 2x of noise failed runs that were fine. What this guards against (hung
+      # endpoints or a slow claim holding up others' deliveries) costs seconds, not milliseconds.
+      limit=$(( (alone > 250 ? alone : 250) * 2 ))
       echo "  webhook lag p99: alone $alone ms, beside the neighbour $beside ms (limit $limit ms)"
       if [ -z "$beside" ] || [ "$beside" -gt "$limit" ]; then echo "  anomalies: 1"; failed=1; else echo "  anomalies: 0"; fi
       for pid in "${servers[@]}"; do kill "$pid" 2> /dev/null || true; wait "$pid" 2> /dev/null || true; done
