@@ -46,7 +46,7 @@ fn options() -> Options {
             _ => {
                 eprintln!(
                     "usage: loadgen [--url URL] [--key KEY] [--connections N] [--seconds S] \
-                     [--scenarios healthz,validate-valid,validate-invalid,stores,catalog,place,webhooks,mix]"
+                     [--scenarios healthz,validate-valid,validate-invalid,stores,catalog,place,webhooks,mix,\n                      discover-near,discover-delivery,discover-text,discover-typo,discover-open]"
                 );
                 std::process::exit(2);
             }
@@ -129,6 +129,9 @@ async fn validated_bodies(client: &Client, options: &Options, count: usize) -> V
     all
 }
 
+/// The demo's city centre, where bench/scale.sh's city is centred too.
+const NEAR: &str = "latitude=40.7128&longitude=-74.0060&limit=20";
+
 fn scenario(name: &str) -> Request {
     let post = |path: &str, body: Value| Request {
         method: Method::POST,
@@ -150,6 +153,12 @@ fn scenario(name: &str) -> Request {
         "validate-invalid" => post("/v1/marketplace/orders/validate", invalid_cart()),
         "stores" => get("/v1/marketplace/stores?latitude=40.7128&longitude=-74.0060&limit=10"),
         "catalog" => get(&format!("/v1/marketplace/catalog-sets/{BAGELS_MENU}")),
+        // Discovery's shapes, as bench/scale.sh compares them between the demo and a city.
+        "discover-near" => get(&format!("/v1/marketplace/stores?{NEAR}")),
+        "discover-delivery" => get(&format!("/v1/marketplace/stores?{NEAR}&fulfillmentType=DeliveryByMerchant")),
+        "discover-text" => get(&format!("/v1/marketplace/stores?{NEAR}&query=bagel")),
+        "discover-typo" => get(&format!("/v1/marketplace/stores?{NEAR}&query=bagle")),
+        "discover-open" => get(&format!("/v1/marketplace/stores?{NEAR}&openNow=true")),
         "place" => Request {
             method: Method::POST,
             path: "/v1/marketplace/orders/place".into(),

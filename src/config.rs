@@ -39,6 +39,10 @@ pub struct Config {
     pub ack_timeout: Duration,
     /// How long one webhook delivery attempt may take.
     pub webhook_timeout: Duration,
+    /// Discovery counts matches exactly up to this many (`totalCount`); past it the count is
+    /// this number, `totalCountExact` is false, and pages end here. Each counted match is a step
+    /// of the nearest-first scan, so this bounds a discovery request's cost.
+    pub discovery_count_cap: i64,
     /// How often the webhook dispatcher looks for due deliveries when it has none at hand.
     pub webhook_poll_interval: Duration,
     /// Webhook attempts under way at once in this process, and at most per endpoint and per
@@ -134,6 +138,7 @@ impl Config {
             ack_timeout: Duration::from_secs(number("MARKETFRONT_ACK_TIMEOUT_SECONDS", 600)?),
             webhook_timeout: Duration::from_secs(number("MARKETFRONT_WEBHOOK_TIMEOUT_SECONDS", 10)?),
             webhook_poll_interval: Duration::from_millis(number("MARKETFRONT_WEBHOOK_POLL_MS", 200)?),
+            discovery_count_cap: number("MARKETFRONT_DISCOVERY_COUNT_CAP", 1_000)?.clamp(1, 100_000) as i64,
             webhook_concurrency: number("MARKETFRONT_WEBHOOK_CONCURRENCY", 256)?.clamp(1, 4_096) as usize,
             webhook_endpoint_concurrency: number("MARKETFRONT_WEBHOOK_ENDPOINT_CONCURRENCY", 16)?.clamp(1, 1_024)
                 as u32,

@@ -1,6 +1,7 @@
 //! Use cases: each owns its transaction and orchestrates domain rules and the store layer.
 
 pub mod catalog;
+pub mod discovery_index;
 pub mod error;
 pub mod health;
 pub mod housekeeping;
@@ -24,16 +25,27 @@ use crate::domain::page::Page;
 pub struct Listed<T> {
     pub items: Vec<T>,
     pub total: i64,
+    /// False when `total` is a cap, not a count (discovery's `totalCountExact`).
+    pub total_exact: bool,
     pub has_more: bool,
 }
 
 impl<T> Listed<T> {
     pub fn new(items: Vec<T>, total: i64, page: Page) -> Self {
-        Listed { items, total, has_more: page.has_more(total) }
+        Listed { items, total, total_exact: true, has_more: page.has_more(total) }
+    }
+
+    pub fn exact(self, total_exact: bool) -> Self {
+        Listed { total_exact, ..self }
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listed<U> {
-        Listed { items: self.items.into_iter().map(f).collect(), total: self.total, has_more: self.has_more }
+        Listed {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            total_exact: self.total_exact,
+            has_more: self.has_more,
+        }
     }
 }
 

@@ -2,10 +2,13 @@
 
 use crate::app::error::{AppError, AppResult};
 use crate::app::{Listed, Saved};
+use crate::db::discovery as discovery_db;
 use crate::db::stores as store_db;
 use crate::domain::discovery::{self, DiscoveryRequest, Found};
 use crate::domain::error_code::ErrorCode;
+use crate::domain::geo::arc_km;
 use crate::domain::page::Page;
+use crate::domain::search::Resolved;
 use crate::domain::store::{self, StatusUpdate, Store, StoreDetails};
 use crate::state::AppState;
 use uuid::Uuid;
@@ -57,15 +60,33 @@ pub async fn update_status(
     Ok(saved)
 }
 
-/// Checks the query (every problem at once), then finds the stores. Returns the checked query
-/// too, for the caller's paging.
+/// Checks the query (every problem at once), resolves its text against the index's words
+/// (corrections, completions), then finds the stores, with `totalCount` capped.
 pub async fn discover(state: &AppState, request: DiscoveryRequest) -> AppResult<Listed<Found>> {
     let query = request.check().map_err(|problems| {
         let code = discovery::refusal_code(&problems);
         AppError::new(code, "Some query parameters are invalid.").with_errors(problems)
     })?;
-    let (found, total) = store_db::discover(&state.db, &query).await?;
-    Ok(Listed::new(found, total, query.page))
+    let mut conn = state.db.acquire().await?;
+    let resolved = match &query.text {
+        Some(text) => Some(text.resolve(&discovery_db::candidates(&mut conn, text).await?)),
+        None => None,
+    };
+    if resolved.as_ref().is_some_and(Resolved::matches_nothing) {
+        return Ok(Listed::new(Vec::new(), 0, query.page));
+    }
+    let cap = state.config.discovery_count_cap;
+    let (hits, matches) = discovery_db::find(&mut conn, &query, resolved.as_ref(), cap, state.now()).await?;
+    let found = hits
+        .into_iter()
+        .map(|hit| Found {
+            store: hit.store,
+            distance_km: hit.chord.map(arc_km),
+            matched_items: resolved.as_ref().map(|text| text.matched_items(&hit.items_by_word)),
+        })
+        .collect();
+    let (total, exact) = discovery::capped_total(matches, cap);
+    Ok(Listed::new(found, total, query.page).exact(exact))
 }
 
 /// An organisation's own stores, a page at a time, and how many it has.

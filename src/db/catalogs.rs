@@ -1,6 +1,7 @@
 //! Catalog sets: the atomic replace and the reads, checked against the schema at build time.
 
 use crate::domain::catalog::{CatalogSet, StoredCatalogSet};
+use crate::domain::discovery::MenuEntry;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use sqlx::types::Json;
@@ -67,6 +68,7 @@ pub async fn replace(
     )
     .fetch_one(&mut *conn)
     .await?;
+    super::discovery::index_menu(conn, store_id, &MenuEntry::of(set)).await?;
     let created = owner.is_none();
     Ok(Replaced::Done(Box::new(row.into()), created))
 }

@@ -1,6 +1,7 @@
 //! The store layer: every SQL statement of the service lives under this module.
 
 pub mod catalogs;
+pub mod discovery;
 pub mod idempotency;
 pub mod ingestions;
 pub mod keys;

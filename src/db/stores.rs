@@ -1,7 +1,6 @@
-//! Stores: upsert, reads, pause state and discovery.
+//! Stores: upsert, reads and pause state. Each write also writes the store's discovery entry
+//! (`db::discovery`), in the same transaction.
 
-use crate::domain::discovery::{Discovery, Found};
-use crate::domain::order::FulfillmentType;
 use crate::domain::store::{PauseState, Store, StoreDetails, StoreStatus};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -9,7 +8,7 @@ use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, FromRow)]
-struct StoreRow {
+pub(super) struct StoreRow {
     id: Uuid,
     organization_id: Uuid,
     details: Json<StoreDetails>,
@@ -36,10 +35,6 @@ impl From<StoreRow> for Store {
         }
     }
 }
-
-/// The columns of a store for discovery, the one query here built at run time (its tests run it).
-const STORE_COLUMNS: &str = "s.id, s.organization_id, s.details, s.status, s.pause_reason, s.resume_at,
-    c.id AS catalog_set_id, s.version, s.created_at, s.updated_at";
 
 /// Inserts or replaces a store's description, in the caller's transaction (onboarding creates
 /// the store with its menu), and reads it back. `None` when the id belongs to another
@@ -77,6 +72,7 @@ pub async fn upsert(
     .await?;
     let Some(created) = created else { return Ok(None) };
     let row = fetch_in(tx, organization_id, id).await?.expect("row just written");
+    super::discovery::index_store(tx, &row).await?;
     Ok(Some((row, created)))
 }
 
@@ -180,7 +176,11 @@ pub async fn set_pause(
     if updated.rows_affected() == 0 {
         return Ok(None);
     }
-    fetch_in(tx, organization_id, id).await
+    let row = fetch_in(tx, organization_id, id).await?;
+    if let Some(store) = &row {
+        super::discovery::index_store(tx, store).await?;
+    }
+    Ok(row)
 }
 
 /// Brings back online every store whose pause has run out; returns how many.
@@ -193,65 +193,4 @@ pub async fn resume_due(db: impl sqlx::PgExecutor<'_>, now: DateTime<Utc>) -> sq
     .execute(db)
     .await?;
     Ok(done.rows_affected())
-}
-
-#[derive(Debug, Clone, FromRow)]
-struct DiscoveredRow {
-    #[sqlx(flatten)]
-    store: StoreRow,
-    distance_km: Option<f64>,
-}
-
-/// Stores with a live menu matching the query, nearest first then by id (a stable order for
-/// pagination), and how many match in all.
-pub async fn discover(pool: &PgPool, query: &Discovery) -> sqlx::Result<(Vec<Found>, i64)> {
-    // Haversine in SQL (the same formula as domain::geo); fine for the thousands of stores one
-    // region holds. A PostGIS index would replace it at a larger scale.
-    let filtered = format!(
-        "WITH candidates AS (
-            SELECT {STORE_COLUMNS},
-                   CASE WHEN $1::float8 IS NULL THEN NULL ELSE
-                       2 * 6371.0088 * asin(least(1, sqrt(
-                           power(sin(radians(s.latitude - $1) / 2), 2) +
-                           cos(radians($1)) * cos(radians(s.latitude)) * power(sin(radians(s.longitude - $2) / 2), 2))))
-                   END AS distance_km,
-                   s.delivery_radius_km, s.delivery_allowed, s.pickup_allowed,
-                   s.search_text || ' ' || c.search_text AS text
-            FROM stores s JOIN catalog_sets c ON c.store_id = s.id
-         )
-         SELECT * FROM candidates
-         WHERE (distance_km IS NULL OR distance_km <= $3)
-           AND ($4::boolean IS NULL
-                OR ($4 AND delivery_allowed AND (distance_km IS NULL OR distance_km <= delivery_radius_km))
-                OR (NOT $4 AND pickup_allowed))
-           AND ($5::text IS NULL OR text LIKE '%' || $5 || '%' ESCAPE '\\')"
-    );
-    let (lat, lon) = query.near.unzip();
-    let delivery = query.fulfillment.map(|kind| kind == FulfillmentType::DeliveryByMerchant);
-    let pattern = query.text.as_deref().map(escape_like);
-    let rows: Vec<DiscoveredRow> =
-        sqlx::query_as(&format!("{filtered} ORDER BY distance_km NULLS LAST, id LIMIT $6 OFFSET $7"))
-            .bind(lat)
-            .bind(lon)
-            .bind(query.radius_km)
-            .bind(delivery)
-            .bind(&pattern)
-            .bind(query.page.limit)
-            .bind(query.page.offset)
-            .fetch_all(pool)
-            .await?;
-    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM ({filtered}) matching"))
-        .bind(lat)
-        .bind(lon)
-        .bind(query.radius_km)
-        .bind(delivery)
-        .bind(&pattern)
-        .fetch_one(pool)
-        .await?;
-    let found = rows.into_iter().map(|row| Found { store: row.store.into(), distance_km: row.distance_km }).collect();
-    Ok((found, total))
-}
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

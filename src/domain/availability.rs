@@ -134,6 +134,20 @@ impl Schedule {
             .any(|&(start, end)| (start <= second && second < end) || (start <= second + WEEK && second + WEEK < end))
     }
 
+    /// The open seconds of the week as half-open `[start, end)` ranges within `[0, WEEK)`
+    /// (a Sunday overnight window split at the week's end): what the discovery index stores so
+    /// that `openNow` is a containment test on the store's local second of the week.
+    pub fn week_ranges(&self) -> Vec<(i32, i32)> {
+        let mut ranges = Vec::new();
+        for &(start, end) in &self.intervals {
+            ranges.push((start, end.min(WEEK)));
+            if end > WEEK {
+                ranges.push((0, end - WEEK));
+            }
+        }
+        ranges.into_iter().map(|(start, end)| (start as i32, end as i32)).collect()
+    }
+
     pub fn is_open_at(&self, tz: Tz, at: DateTime<Utc>) -> bool {
         self.is_open_local(at.with_timezone(&tz).naive_local())
     }
@@ -198,6 +212,23 @@ mod tests {
 
     fn schedule(dtos: &[WindowDto]) -> Schedule {
         Schedule::new(&parse_windows(dtos, "$.availability").expect("valid windows"))
+    }
+
+    #[test]
+    fn week_ranges_hold_exactly_the_open_seconds() {
+        let s = schedule(&[
+            window("Sunday", "22:00:00", "02:00:00"),
+            window("Monday", "11:00:00", "00:00:00"),
+            window("Wednesday", "00:00:00", "00:00:00"),
+        ]);
+        let ranges = s.week_ranges();
+        assert!(ranges.iter().all(|&(start, end)| 0 <= start && start < end && end <= WEEK as i32));
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        for second in (0..WEEK).step_by(599) {
+            let local = monday + Duration::seconds(i64::from(second));
+            let contained = ranges.iter().any(|&(start, end)| start <= second as i32 && (second as i32) < end);
+            assert_eq!(contained, s.is_open_local(local), "second {second} of the week");
+        }
     }
 
     fn local(tz: Tz, y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {

@@ -7,13 +7,17 @@ use super::geo::{round_coordinate, valid_coordinates};
 use super::order::FulfillmentType;
 use super::page::Page;
 use super::problem::Problem;
-use super::store::Store;
+use super::search::{Document, TextQuery};
+use super::store::{Store, StoreStatus};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// Stores farther than this from the given point are left out unless `radiusKm` says otherwise.
 pub const DEFAULT_RADIUS_KM: f64 = 50.0;
 pub const MAX_RADIUS_KM: f64 = 500.0;
 pub const MAX_QUERY_LEN: usize = 100;
+pub const MAX_CUISINE_LEN: usize = 50;
 
 /// The problem of a point given by one coordinate only: a rule between parameters that the
 /// OpenAPI document can only say in words, unlike a range or a length.
@@ -39,6 +43,11 @@ pub struct DiscoveryRequest {
     pub radius_km: Option<f64>,
     pub fulfillment_type: Option<String>,
     pub query: Option<String>,
+    /// Only stores that take orders now: inside their opening hours in their own time zone, and
+    /// not paused.
+    pub open_now: Option<bool>,
+    /// Only stores that list this cuisine (case does not matter).
+    pub cuisine: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
@@ -49,16 +58,81 @@ pub struct Discovery {
     pub near: Option<(f64, f64)>,
     pub radius_km: f64,
     pub fulfillment: Option<FulfillmentType>,
-    /// Lower-case text to find in names, cuisines and menus.
-    pub text: Option<String>,
+    /// Words to find in names, cuisines and menus.
+    pub text: Option<TextQuery>,
+    pub open_now: bool,
+    /// Lower-case.
+    pub cuisine: Option<String>,
     pub page: Page,
 }
 
-/// One store found, with its distance from the point asked about.
+/// One store found, with its distance from the point asked about and, for a text query, up to
+/// three of its item names that matched.
 #[derive(Debug, Clone)]
 pub struct Found {
     pub store: Store,
     pub distance_km: Option<f64>,
+    pub matched_items: Option<Vec<String>>,
+}
+
+/// What discovery keeps of a store in its index (`discovery_entries`), derived from the store
+/// alone; the menu's part is `Document`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub location: [f64; 3],
+    pub delivery_allowed: bool,
+    pub pickup_allowed: bool,
+    pub delivery_radius_km: f64,
+    pub paused: bool,
+    pub resume_at: Option<DateTime<Utc>>,
+    pub time_zone: String,
+    pub open_hours: Vec<(i32, i32)>,
+    pub cuisines: Vec<String>,
+    pub name_words: Vec<String>,
+    pub cuisine_words: Vec<String>,
+}
+
+impl Entry {
+    pub fn of(store: &Store) -> Entry {
+        let details = &store.details;
+        let words = Document::new(&details.name, &details.cuisines, [], []);
+        Entry {
+            location: super::geo::unit_vector(details.address.latitude, details.address.longitude),
+            delivery_allowed: details.delivery_allowed,
+            pickup_allowed: details.pickup_allowed,
+            delivery_radius_km: f64::try_from(details.delivery_radius_km).unwrap_or(0.0),
+            paused: store.pause.status == StoreStatus::Paused,
+            resume_at: store.pause.resume_at,
+            time_zone: details.timezone.clone(),
+            // A time zone that does not parse closes the store (as `store::opening` does).
+            open_hours: if details.time_zone().is_some() { details.schedule().week_ranges() } else { Vec::new() },
+            cuisines: details.cuisines.iter().map(|c| c.trim().to_lowercase()).collect(),
+            name_words: words.name,
+            cuisine_words: words.cuisines,
+        }
+    }
+}
+
+/// The menu's part of a store's index entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MenuEntry {
+    pub words: Vec<String>,
+    pub items_by_word: BTreeMap<String, Vec<String>>,
+}
+
+impl MenuEntry {
+    pub fn of(set: &super::catalog::CatalogSet) -> MenuEntry {
+        let sections = set.sections.values().map(|s| s.name.as_str());
+        let items = set.items.values().map(|i| i.name.as_str());
+        let document = Document::new("", &[], sections, items);
+        MenuEntry { words: document.menu, items_by_word: document.items_by_word }
+    }
+}
+
+/// A count of matches, made by counting at most `cap` + 1, as `totalCount` shows it: the count
+/// up to the cap, then the cap, and whether it is exact.
+pub fn capped_total(matches: i64, cap: i64) -> (i64, bool) {
+    (matches.min(cap), matches <= cap)
 }
 
 impl DiscoveryRequest {
@@ -103,17 +177,29 @@ impl DiscoveryRequest {
                 None
             }),
         };
-        let text = self.query.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
-        if text.as_ref().is_some_and(|q| q.chars().count() > MAX_QUERY_LEN) {
+        if self.query.as_ref().is_some_and(|q| q.trim().chars().count() > MAX_QUERY_LEN) {
             problems.push(Problem::at(
                 "INVALID_PARAMETER",
                 "$.query",
                 format!("query is at most {MAX_QUERY_LEN} characters"),
             ));
         }
+        // Text with no word in it ("--") asks for nothing, like no text.
+        let text = self.query.as_deref().and_then(TextQuery::parse);
+        let cuisine = self.cuisine.map(|c| c.trim().to_lowercase()).filter(|c| !c.is_empty());
+        if cuisine.as_ref().is_some_and(|c| c.chars().count() > MAX_CUISINE_LEN) {
+            problems.push(Problem::at(
+                "INVALID_PARAMETER",
+                "$.cuisine",
+                format!("cuisine is at most {MAX_CUISINE_LEN} characters"),
+            ));
+        }
+        let open_now = self.open_now.unwrap_or(false);
         let page = Page::check(self.limit, self.offset).map_err(|page_problems| problems.extend(page_problems));
         match page {
-            Ok(page) if problems.is_empty() => Ok(Discovery { near, radius_km, fulfillment, text, page }),
+            Ok(page) if problems.is_empty() => {
+                Ok(Discovery { near, radius_km, fulfillment, text, open_now, cuisine, page })
+            }
             _ => Err(problems),
         }
     }
@@ -139,10 +225,17 @@ mod tests {
     }
 
     #[test]
+    fn a_count_past_the_cap_is_the_cap_and_says_so() {
+        assert_eq!(capped_total(0, 3), (0, true));
+        assert_eq!(capped_total(3, 3), (3, true));
+        assert_eq!(capped_total(4, 3), (3, false));
+    }
+
+    #[test]
     fn a_plain_query_gets_the_default_radius_and_page() {
         let checked = DiscoveryRequest { query: Some("  Bagels ".into()), ..Default::default() }.check().unwrap();
         assert_eq!(checked.radius_km, DEFAULT_RADIUS_KM);
-        assert_eq!(checked.text.as_deref(), Some("bagels"));
+        assert_eq!(checked.text.map(|t| t.words), Some(vec!["bagels".to_string()]));
         assert_eq!(checked.page, Page { limit: super::super::page::DEFAULT_LIMIT, offset: 0 });
         assert_eq!(checked.fulfillment, None);
     }

@@ -18,6 +18,7 @@ pub mod pricing;
 pub mod problem;
 pub mod queue;
 pub mod rules;
+pub mod search;
 pub mod snapshot;
 pub mod store;
 pub mod webhooks;

@@ -3,6 +3,7 @@
 use crate::app::Listed;
 use crate::domain::catalog::CatalogSet;
 use crate::domain::catalog::StoredCatalogSet;
+use crate::domain::discovery::Found;
 use crate::domain::ingestion::{Ingestion, IngestionStatus};
 use crate::domain::problem::Problem;
 use crate::domain::store::{Store, StoreDetails, opening};
@@ -156,6 +157,44 @@ pub struct StorePage {
     pub stores: Vec<StoreView>,
     pub total_count: i64,
     pub has_more: bool,
+}
+
+/// `GET /v1/marketplace/stores`: a page of discovery, with the count capped.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveryPage {
+    pub stores: Vec<DiscoveredStore>,
+    pub total_count: i64,
+    pub total_count_exact: bool,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveredStore {
+    #[serde(flatten)]
+    pub store: StoreView,
+    /// For a text query only: up to three item names that matched it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched_items: Option<Vec<String>>,
+}
+
+impl DiscoveryPage {
+    pub fn of(listed: Listed<Found>, now: DateTime<Utc>) -> Self {
+        DiscoveryPage {
+            total_count: listed.total,
+            total_count_exact: listed.total_exact,
+            has_more: listed.has_more,
+            stores: listed
+                .items
+                .into_iter()
+                .map(|found| DiscoveredStore {
+                    store: StoreView::of(found.store, now, found.distance_km),
+                    matched_items: found.matched_items,
+                })
+                .collect(),
+        }
+    }
 }
 
 impl From<Listed<StoreView>> for StorePage {

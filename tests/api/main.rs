@@ -21,6 +21,7 @@ mod place;
 mod pull;
 mod queue;
 mod rate_limits;
+mod search;
 mod sessions;
 mod stores;
 mod validate;

@@ -6,7 +6,7 @@ use crate::domain::discovery::DiscoveryRequest;
 use crate::domain::error_code::ErrorCode;
 use crate::http::auth::Distribution;
 use crate::http::extract::{QueryParams, parse_id};
-use crate::http::views::{CatalogSetView, StorePage, StoreView};
+use crate::http::views::{CatalogSetView, DiscoveryPage, StoreView};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -23,10 +23,9 @@ async fn discover_stores(
     State(state): State<AppState>,
     _caller: Distribution,
     QueryParams(request): QueryParams<DiscoveryRequest>,
-) -> AppResult<Json<StorePage>> {
-    let now = state.now();
+) -> AppResult<Json<DiscoveryPage>> {
     let listed = stores::discover(&state, request).await?;
-    Ok(Json(StorePage::from(listed.map(|found| StoreView::of(found.store, now, found.distance_km)))))
+    Ok(Json(DiscoveryPage::of(listed, state.now())))
 }
 
 async fn get_store(
