@@ -11,6 +11,7 @@
 #    exactly what the API wrote for its template). Then VACUUM ANALYZE, a fresh server (cold
 #    caches), and the same shapes again.
 # Prints both tables, the seeding time and the server's RSS; BENCHMARKS.md holds the figures.
+# SCALE_CAPS="1000 100" runs the city once per count cap; SCALE_SECONDS sets each scenario's time.
 #
 # Not yet seeded here (issue 14's full city): menus of 150-600 items, 1,000,000 orders and
 # 1,000,000 webhook deliveries; the clones carry the demo's menus.
@@ -31,7 +32,7 @@ log=/tmp/marketfront-scale-server.log
 : > "$log"
 
 run() {
-  start_demo_server target/release/marketfront "$server_url/$database" "$port" "$log"
+  start_demo_server target/release/marketfront "$server_url/$database" "$port" "$log" "$@"
   local server=$server_pid
   target/release/examples/loadgen --url "http://127.0.0.1:$port" --seconds "$seconds" --scenarios "$scenarios"
   echo "server RSS after the run: $(ps -o rss= -p "$server" | awk '{printf "%.1f MiB", $1/1024}')"
@@ -84,6 +85,8 @@ VACUUM ANALYZE stores, catalog_sets, discovery_entries;
 SQL
 echo "seeded in $(echo "$EPOCHREALTIME - $started" | bc | cut -c1-5) s; $(psql "$server_url/$database" -Atc "SELECT count(*) FROM stores") stores"
 
-echo
-echo "## the city ($(date -u +%FT%TZ))"
-run
+for cap in ${SCALE_CAPS:-1000}; do
+  echo
+  echo "## the city, MARKETFRONT_DISCOVERY_COUNT_CAP=$cap ($(date -u +%FT%TZ))"
+  run MARKETFRONT_DISCOVERY_COUNT_CAP="$cap"
+done

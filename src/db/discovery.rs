@@ -1,7 +1,7 @@
 //! The discovery index: one narrow row per store (`discovery_entries`), written in the
 //! transaction that changes the store or its menu, and the vocabulary of words typos are
 //! corrected to. Discovery's own query is built at run time from a few fixed shapes (with or
-//! without a point, with or without text), so each shape gets a plan that fits it; the
+//! without a point, with or without text, with or without a cuisine), so each shape gets a plan that fits it; the
 //! black-box discovery tests run every shape.
 
 use super::stores::StoreRow;
@@ -12,7 +12,7 @@ use crate::domain::search::{Candidate, Resolved, TextQuery};
 use crate::domain::store::Store;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{FromRow, PgConnection, Row};
+use sqlx::{Connection, FromRow, PgConnection, Row};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -159,6 +159,9 @@ pub async fn find(
         ),
         None => ("", "0::int8"),
     };
+    // Each shape is its own statement text, so the plan cached for it was made under the
+    // settings this shape always runs with (below).
+    let cuisine_filter = if query.cuisine.is_some() { "AND $6 = ANY (e.cuisines)" } else { "AND $6::text IS NULL" };
     let sql = format!(
         "WITH hits AS MATERIALIZED (
             SELECT e.store_id, {distance} AS chord, e.name_words, e.cuisine_words
@@ -167,7 +170,7 @@ pub async fn find(
               AND ($3::boolean IS NULL
                    OR ($3 AND e.delivery_allowed AND ($1::float8[] IS NULL OR {distance} <= e.delivery_reach))
                    OR (NOT $3 AND e.pickup_allowed))
-              AND ($6::text IS NULL OR $6 = ANY (e.cuisines))
+              {cuisine_filter}
               AND (NOT $7 OR (NOT (e.paused AND (e.resume_at IS NULL OR e.resume_at > $8))
                    AND e.time_zone IS NOT NULL
                    AND e.open_hours @> ((extract(isodow FROM $8 AT TIME ZONE e.time_zone)::int - 1) * 86400
@@ -195,7 +198,15 @@ pub async fn find(
                     JOIN discovery_entries e ON e.store_id = p.store_id) ON true
          ORDER BY p.rank DESC, p.chord NULLS LAST, p.store_id"
     );
-    let rows = sqlx::query(&sql)
+    // Without text or a cuisine, every listed store is a candidate and the nearest-first scan
+    // is always the plan to use (it stops after cap + 1 matches), but the planner cannot know
+    // how many stores are open now or deliver here: it guesses a few hundred of 100,000, then
+    // scans and sorts them all. So that shape runs with the alternatives off, local to its
+    // transaction; a plan is cached per statement text, and each shape's text always runs
+    // with the same settings. With text or a cuisine the planner's choice stands: a rare word
+    // is cheapest through its own index.
+    let force_nearest = point.is_some() && text.is_none() && query.cuisine.is_none();
+    let statement = sqlx::query(&sql)
         .bind(point)
         .bind(chord_of_km(query.radius_km))
         .bind(delivery)
@@ -208,9 +219,18 @@ pub async fn find(
         // Pages end at the cap: the rows past it were never counted.
         .bind(query.page.limit.min(cap.saturating_sub(query.page.offset)).max(0))
         .bind(query.page.offset.min(cap))
-        .bind(text.map(Resolved::all_words).unwrap_or_default())
-        .fetch_all(conn)
-        .await?;
+        .bind(text.map(Resolved::all_words).unwrap_or_default());
+    let rows = if force_nearest {
+        let mut tx = conn.begin().await?;
+        sqlx::query("SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)")
+            .execute(&mut *tx)
+            .await?;
+        let rows = statement.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        rows
+    } else {
+        statement.fetch_all(conn).await?
+    };
     let mut total = 0;
     let mut hits = Vec::with_capacity(rows.len());
     for row in rows {

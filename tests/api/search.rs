@@ -209,3 +209,24 @@ async fn open_now_is_judged_in_each_stores_time_zone_and_agrees_with_is_open() {
         }
     }
 }
+
+#[tokio::test]
+async fn stores_written_before_the_index_are_indexed_when_a_server_starts() {
+    let t = town().await;
+    crate::white_box::drop_discovery_entries(&t.app).await;
+    assert_eq!(t.find("query=ramen").await["totalCount"], 0, "nothing indexed, nothing found");
+    let restarted = t.app.another_instance().await;
+    let response = t
+        .app
+        .request_at(
+            &restarted,
+            reqwest::Method::GET,
+            &format!("/v1/marketplace/stores?{HERE}&query=ramen"),
+            &t.key,
+            None,
+        )
+        .await;
+    let page = json_of(response, StatusCode::OK).await;
+    assert_eq!(ids(&page), [t.ramen_ya, t.tokyo_kitchen, t.corner_deli]);
+    assert_eq!(matched(&page, 2), json!(["Vegan Ramen", "Tonkotsu Ramen"]), "the menu part too");
+}

@@ -147,3 +147,8 @@ pub async fn stored_store_status(app: &TestApp, id: Uuid) -> Option<String> {
 pub async fn set_delivery_attempts(app: &TestApp, attempts: i32) {
     sqlx::query("UPDATE webhook_deliveries SET attempts = $1").bind(attempts).execute(&app.db).await.unwrap();
 }
+
+/// Forgets every store's discovery entry, as a database from before the index has none.
+pub async fn drop_discovery_entries(app: &TestApp) {
+    sqlx::query("DELETE FROM discovery_entries").execute(&app.db).await.unwrap();
+}
