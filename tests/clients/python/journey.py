@@ -19,6 +19,7 @@ from marketfront_client.models import (
     Cart,
     CatalogSet,
     Customer,
+    DiscoveryPage,
     FulfillmentType,
     KnownErrorCode,
     LineItem,
@@ -35,7 +36,6 @@ from marketfront_client.models import (
     Problem,
     SelectedModifier,
     Store,
-    StorePage,
     ValidatedOrder,
 )
 
@@ -56,8 +56,14 @@ def main(base_url: str) -> None:
     found = discover_stores.sync(
         client=shop, latitude=40.754, longitude=-73.984, fulfillment_type=FulfillmentType.PICKUP
     )
-    assert isinstance(found, StorePage), found
+    assert isinstance(found, DiscoveryPage), found
+    assert found.total_count_exact is True, found.total_count_exact
     assert any(store.store_id == BAGELS for store in found.stores), [s.name for s in found.stores]
+
+    step("search with a typo")
+    searched = discover_stores.sync(client=shop, latitude=40.754, longitude=-73.984, query="bagle")
+    assert isinstance(searched, DiscoveryPage), searched
+    assert [store.store_id for store in searched.stores] == [BAGELS], [s.name for s in searched.stores]
 
     step("read the store and its menu")
     store = get_store.sync(BAGELS, client=shop)

@@ -34,6 +34,17 @@ async function main(baseUrl: string): Promise<void> {
   });
   check(found.data, `discovery answered ${found.response.status}`);
   check(found.data.stores.some((store) => store.storeId === BAGELS), "Midtown Bagels is found");
+  check(found.data.totalCountExact, "the count is exact");
+
+  step("search with a typo");
+  const searched = await shop.GET("/v1/marketplace/stores", {
+    params: { query: { latitude: 40.754, longitude: -73.984, query: "bagle" } },
+  });
+  check(searched.data, `search answered ${searched.response.status}`);
+  check(
+    searched.data.stores.length === 1 && searched.data.stores[0].storeId === BAGELS,
+    "a typo still finds Midtown Bagels",
+  );
 
   step("read the store and its menu");
   const store = await shop.GET("/v1/marketplace/stores/{storeId}", { params: { path: { storeId: BAGELS } } });
