@@ -42,7 +42,7 @@ async function main(baseUrl: string): Promise<void> {
   });
   check(searched.data, `search answered ${searched.response.status}`);
   check(
-    searched.data.stores.length === 1 && searched.data.stores[0].storeId === BAGELS,
+    searched.data.stores.length === 1 && searched.data.stores[0]?.storeId === BAGELS,
     "a typo still finds Midtown Bagels",
   );
 
