@@ -60,18 +60,18 @@ CREATE TEMP TABLE clones AS
   FROM generate_series(1, :stores) g
   JOIN templates t ON t.n = g % (SELECT count(*) FROM templates);
 INSERT INTO stores (id, organization_id, details, latitude, longitude, delivery_allowed, pickup_allowed,
-                    delivery_radius_km, search_text, status, pause_reason, version, created_at, updated_at)
+                    delivery_radius_km, status, pause_reason, version, created_at, updated_at)
   SELECT c.store_id, s.organization_id,
          jsonb_set(jsonb_set(jsonb_set(s.details, '{address,latitude}', to_jsonb(c.lat)),
                              '{address,longitude}', to_jsonb(c.lon)),
                    '{name}', to_jsonb((s.details->>'name') || ' #' || c.g)),
-         c.lat, c.lon, s.delivery_allowed, s.pickup_allowed, s.delivery_radius_km, s.search_text,
+         c.lat, c.lon, s.delivery_allowed, s.pickup_allowed, s.delivery_radius_km,
          CASE WHEN c.paused THEN 'paused' ELSE 'online' END, CASE WHEN c.paused THEN 'Closed for a while' END,
          1, now(), now()
   FROM clones c JOIN stores s ON s.id = c.template;
-INSERT INTO catalog_sets (id, store_id, document, search_text, created_at, updated_at)
+INSERT INTO catalog_sets (id, store_id, document, created_at, updated_at)
   SELECT c.catalog_set_id, c.store_id, jsonb_set(k.document, '{catalogSetId}', to_jsonb(c.catalog_set_id::text)),
-         k.search_text, now(), now()
+         now(), now()
   FROM clones c JOIN catalog_sets k ON k.store_id = c.template;
 -- The entry of the template with the clone's position (domain::geo::unit_vector) and pause.
 INSERT INTO discovery_entries

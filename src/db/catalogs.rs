@@ -55,15 +55,14 @@ pub async fn replace(
         .await?;
     let row = sqlx::query_as!(
         CatalogSetRow,
-        r#"INSERT INTO catalog_sets (id, store_id, document, search_text, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $5)
-           ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document, search_text = EXCLUDED.search_text,
+        r#"INSERT INTO catalog_sets (id, store_id, document, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $4)
+           ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document,
                version = catalog_sets.version + 1, updated_at = EXCLUDED.updated_at
            RETURNING id, store_id, document AS "document: Json<CatalogSet>", version, created_at, updated_at"#,
         set.catalog_set_id,
         store_id,
         Json(set) as _,
-        set.search_text(),
         now,
     )
     .fetch_one(&mut *conn)

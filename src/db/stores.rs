@@ -48,12 +48,12 @@ pub async fn upsert(
 ) -> sqlx::Result<Option<(Store, bool)>> {
     let created = sqlx::query_scalar!(
         r#"INSERT INTO stores (id, organization_id, details, latitude, longitude, delivery_allowed, pickup_allowed,
-                             delivery_radius_km, search_text, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+                             delivery_radius_km, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
          ON CONFLICT (id) DO UPDATE SET
              details = EXCLUDED.details, latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
              delivery_allowed = EXCLUDED.delivery_allowed, pickup_allowed = EXCLUDED.pickup_allowed,
-             delivery_radius_km = EXCLUDED.delivery_radius_km, search_text = EXCLUDED.search_text,
+             delivery_radius_km = EXCLUDED.delivery_radius_km,
              version = stores.version + 1, updated_at = EXCLUDED.updated_at
          WHERE stores.organization_id = EXCLUDED.organization_id
          RETURNING (xmax = 0) AS "created!""#,
@@ -65,7 +65,6 @@ pub async fn upsert(
         details.delivery_allowed,
         details.pickup_allowed,
         f64::try_from(details.delivery_radius_km).unwrap_or(0.0),
-        details.search_text(),
         now,
     )
     .fetch_optional(&mut *tx)

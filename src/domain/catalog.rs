@@ -98,13 +98,6 @@ impl CatalogSet {
             item.base_price.rescale(exponent);
         }
     }
-
-    /// Words a discovery text query may match: section and item names.
-    pub fn search_text(&self) -> String {
-        let sections = self.sections.values().map(|s| s.name.as_str());
-        let items = self.items.values().map(|i| i.name.as_str());
-        sections.chain(items).collect::<Vec<_>>().join(" ").to_lowercase()
-    }
 }
 
 /// Every problem with a set, each with its JSONPath; empty when the set may go live.

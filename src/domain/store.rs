@@ -97,12 +97,6 @@ impl StoreDetails {
         self.tax_rate = self.tax_rate.normalize();
         self.delivery_radius_km = self.delivery_radius_km.normalize();
     }
-
-    pub fn search_text(&self) -> String {
-        let mut words = vec![self.name.clone()];
-        words.extend(self.cuisines.iter().cloned());
-        words.join(" ").to_lowercase()
-    }
 }
 
 /// Every problem with a store description, each with its JSONPath.
