@@ -200,11 +200,11 @@ pub async fn find(
     );
     // Without text or a cuisine, every listed store is a candidate and the nearest-first scan
     // is always the plan to use (it stops after cap + 1 matches), but the planner cannot know
-    // how many stores are open now or deliver here: it guesses a few hundred of 100,000, then
-    // scans and sorts them all. So that shape runs with the alternatives off, local to its
-    // transaction; a plan is cached per statement text, and each shape's text always runs
-    // with the same settings. With text or a cuisine the planner's choice stands: a rare word
-    // is cheapest through its own index.
+    // how many stores are open now or deliver here: it guesses a small fraction, then scans
+    // and sorts them all (BENCHMARKS.md, the city table). So that shape runs with the
+    // alternatives off, local to its transaction; a plan is cached per statement text, and
+    // each shape's text always runs with the same settings. With text or a cuisine the
+    // planner's choice stands: a rare word is cheapest through its own index.
     let force_nearest = point.is_some() && text.is_none() && query.cuisine.is_none();
     let statement = sqlx::query(&sql)
         .bind(point)
