@@ -44,7 +44,7 @@ pub async fn index_store(conn: &mut PgConnection, store: &Store) -> sqlx::Result
     .bind(entry.location.to_vec())
     .bind(entry.delivery_allowed)
     .bind(entry.pickup_allowed)
-    .bind(chord_of_km(entry.delivery_radius_km))
+    .bind(entry.delivery_reach)
     .bind(entry.paused)
     .bind(entry.resume_at)
     .bind(&entry.time_zone)

@@ -82,7 +82,9 @@ pub struct Entry {
     pub location: [f64; 3],
     pub delivery_allowed: bool,
     pub pickup_allowed: bool,
-    pub delivery_radius_km: f64,
+    /// The delivery radius as a chord between unit vectors, compared with the chord the
+    /// nearest-first scan computes anyway.
+    pub delivery_reach: f64,
     pub paused: bool,
     pub resume_at: Option<DateTime<Utc>>,
     pub time_zone: String,
@@ -100,13 +102,13 @@ impl Entry {
             location: super::geo::unit_vector(details.address.latitude, details.address.longitude),
             delivery_allowed: details.delivery_allowed,
             pickup_allowed: details.pickup_allowed,
-            delivery_radius_km: f64::try_from(details.delivery_radius_km).unwrap_or(0.0),
+            delivery_reach: super::geo::chord_of_km(f64::try_from(details.delivery_radius_km).unwrap_or(0.0)),
             paused: store.pause.status == StoreStatus::Paused,
             resume_at: store.pause.resume_at,
             time_zone: details.timezone.clone(),
             // A time zone that does not parse closes the store (as `store::opening` does).
             open_hours: if details.time_zone().is_some() { details.schedule().week_ranges() } else { Vec::new() },
-            cuisines: details.cuisines.iter().map(|c| c.trim().to_lowercase()).collect(),
+            cuisines: details.cuisines.iter().map(|c| cuisine_key(c)).collect(),
             name_words: words.name,
             cuisine_words: words.cuisines,
         }
@@ -127,6 +129,12 @@ impl MenuEntry {
         let document = Document::new("", &[], sections, items);
         MenuEntry { words: document.menu, items_by_word: document.items_by_word }
     }
+}
+
+/// A cuisine as it is stored in the index and compared with the `cuisine` parameter: trimmed,
+/// lower-case. One rule for both sides, so "Italian " finds "italian".
+pub fn cuisine_key(cuisine: &str) -> String {
+    cuisine.trim().to_lowercase()
 }
 
 /// A count of matches, made by counting at most `cap` + 1, as `totalCount` shows it: the count
@@ -186,7 +194,7 @@ impl DiscoveryRequest {
         }
         // Text with no word in it ("--") asks for nothing, like no text.
         let text = self.query.as_deref().and_then(TextQuery::parse);
-        let cuisine = self.cuisine.map(|c| c.trim().to_lowercase()).filter(|c| !c.is_empty());
+        let cuisine = self.cuisine.as_deref().map(cuisine_key).filter(|c| !c.is_empty());
         if cuisine.as_ref().is_some_and(|c| c.chars().count() > MAX_CUISINE_LEN) {
             problems.push(Problem::at(
                 "INVALID_PARAMETER",
