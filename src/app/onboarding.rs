@@ -12,6 +12,7 @@ use crate::auth::OrgKind;
 use crate::db::onboardings::{self as onboarding_db, Claimed, FetchOutcome, NewOnboarding};
 use crate::db::{catalogs, stores, webhooks};
 use crate::domain::catalog::{self, CatalogSet};
+use crate::domain::cursor::{ListKind, Position};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::onboarding::Onboarding;
 use crate::domain::onboarding::{self as rules, Decision, OnboardingStatus, Request};
@@ -98,8 +99,11 @@ pub async fn list(
             )])
         })?),
     };
-    let (rows, total) = onboarding_db::list_owned(&state.db, organization_id, status, page.limit, page.offset).await?;
-    Ok(Listed::new(rows, total, page))
+    let (rows, counted) = onboarding_db::list_owned(&state.db, organization_id, status, &page).await?;
+    Ok(Listed::keyset(rows, counted, page, ListKind::Onboardings, |row| Position {
+        at: Some(row.created_at),
+        id: row.id,
+    }))
 }
 
 async fn locked(conn: &mut PgConnection, organization_id: Uuid, id: Uuid) -> AppResult<Onboarding> {

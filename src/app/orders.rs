@@ -4,6 +4,7 @@ use crate::app::Listed;
 use crate::app::error::{AppError, AppResult};
 use crate::auth::Caller;
 use crate::db::orders::{self, NewEvent, OrderRow};
+use crate::domain::cursor::{ListKind, Position};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::order::{HistoryEntry, OrderView, PaymentSummary, Placement};
 use crate::domain::page::Page;
@@ -56,8 +57,11 @@ pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<Order
 
 pub async fn list(state: &AppState, caller: &Caller, page: Page) -> AppResult<Listed<OrderView>> {
     let user = caller.session.as_ref().map(|s| s.partner_user_id.as_str());
-    let (rows, total) = orders::list_placed(&state.db, caller.organization_id, user, page.limit, page.offset).await?;
-    Ok(Listed::new(with_history(state, &rows).await?, total, page))
+    let (rows, counted) = orders::list_placed(&state.db, caller.organization_id, user, &page).await?;
+    let listed =
+        Listed::keyset(rows, counted, page, ListKind::Orders, |row| Position { at: row.placed_at, id: row.id });
+    let views = with_history(state, &listed.items).await?;
+    Ok(listed.with_items(views))
 }
 
 /// Views of `rows`, each with its history (one query for all of them).

@@ -4,6 +4,7 @@ use crate::app::error::{AppError, AppResult};
 use crate::app::{Listed, Saved};
 use crate::db::discovery as discovery_db;
 use crate::db::stores as store_db;
+use crate::domain::cursor::{ListKind, Position};
 use crate::domain::discovery::{self, DiscoveryRequest, Found};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::geo::arc_km;
@@ -91,8 +92,8 @@ pub async fn discover(state: &AppState, request: DiscoveryRequest) -> AppResult<
 
 /// An organisation's own stores, a page at a time, and how many it has.
 pub async fn list_owned(state: &AppState, organization_id: Uuid, page: Page) -> AppResult<Listed<Store>> {
-    let (stores, total) = store_db::list_owned(&state.db, organization_id, page.limit, page.offset).await?;
-    Ok(Listed::new(stores, total, page))
+    let (stores, counted) = store_db::list_owned(&state.db, organization_id, &page).await?;
+    Ok(Listed::keyset(stores, counted, page, ListKind::Stores, |store| Position { at: None, id: store.id }))
 }
 
 /// Brings back online every store whose pause has run out. Readers already treat such a store

@@ -6,6 +6,7 @@ use crate::app::error::{AppError, AppResult};
 use crate::app::queue::{Lease, Queue};
 use crate::auth::{Caller, OrgKind};
 use crate::db::webhooks::{self as webhook_db, Attempt, ClaimLimits, DeliveryRow, Due, EndpointRow};
+use crate::domain::cursor::{ListKind, Position};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::page::Page;
 use crate::domain::problem::Problem;
@@ -245,9 +246,9 @@ pub async fn deliveries(
             "state is pending, delivered or dead",
         )]));
     }
-    let (rows, total) =
-        webhook_db::list_deliveries(&state.db, caller.organization_id, filter, page.limit, page.offset).await?;
-    Ok(Listed::new(rows, total, page).map(DeliveryView::from))
+    let (rows, counted) = webhook_db::list_deliveries(&state.db, caller.organization_id, filter, &page).await?;
+    let key = |row: &DeliveryRow| Position { at: Some(row.created_at), id: row.id };
+    Ok(Listed::keyset(rows, counted, page, ListKind::Deliveries, key).map(DeliveryView::from))
 }
 
 /// Queues one delivery (any state) or every dead one to be sent again now.

@@ -2,7 +2,9 @@
 //! status history.
 
 use crate::domain::catalog::CatalogSet;
+use crate::domain::cursor::Position;
 use crate::domain::onboarding::{Onboarding, OnboardingStatus, Transition};
+use crate::domain::page::{LIST_COUNT_CAP, Page};
 use crate::domain::problem::Problem;
 use crate::domain::store::StoreDetails;
 use chrono::{DateTime, Utc};
@@ -173,36 +175,78 @@ pub async fn catalog(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<C
     Ok(set.map(|set| set.0))
 }
 
-/// The organisation's onboardings, newest first, optionally in one status; and how many there are.
+/// A page of the organisation's onboardings, newest first, optionally in one status: up to
+/// `page.fetch()` after the page's cursor, or from its offset. With their count, capped.
+///
+/// With and without the status filter are separate statements, so each keeps its index in a
+/// cached generic plan.
 pub async fn list_owned(
     pool: &PgPool,
     organization_id: Uuid,
     status: Option<OnboardingStatus>,
-    limit: i64,
-    offset: i64,
+    page: &Page,
 ) -> sqlx::Result<(Vec<Onboarding>, i64)> {
-    let rows = sqlx::query_as!(
-        OnboardingRow,
-        r#"SELECT id, organization_id, partner_store_id, details AS "details: Json<StoreDetails>", catalog_callback_url,
+    let after = page.after.unwrap_or_else(Position::newest_first_start);
+    let (at, id) = (after.at_or_start(), after.id);
+    let count_to = LIST_COUNT_CAP + 1;
+    let (rows, total) = match status {
+        None => {
+            let rows = sqlx::query_as!(
+                OnboardingRow,
+                r#"SELECT id, organization_id, partner_store_id, details AS "details: Json<StoreDetails>", catalog_callback_url,
                webhook_url, status AS "status: OnboardingStatus", attempts, next_attempt_at, locked_until, last_error,
                errors AS "errors: Json<Vec<Problem>>", catalog_set_id, store_id, webhook_endpoint_id,
-               history AS "history: Json<Vec<Transition>>", created_at, updated_at FROM store_onboardings WHERE organization_id = $1 AND ($2::text IS NULL OR status = $2)
-         ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"#,
-        organization_id,
-        status as Option<OnboardingStatus>,
-        limit,
-        offset,
-    )
-    .fetch_all(pool)
-    .await?;
-    let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM store_onboardings
-           WHERE organization_id = $1 AND ($2::text IS NULL OR status = $2)"#,
-        organization_id,
-        status as Option<OnboardingStatus>,
-    )
-    .fetch_one(pool)
-    .await?;
+               history AS "history: Json<Vec<Transition>>", created_at, updated_at FROM store_onboardings
+         WHERE organization_id = $1 AND (created_at, id) < ($2, $3)
+         ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"#,
+                organization_id,
+                at,
+                id,
+                page.fetch(),
+                page.offset,
+            )
+            .fetch_all(pool)
+            .await?;
+            let total = sqlx::query_scalar!(
+                r#"SELECT count(*) AS "count!" FROM (SELECT 1 FROM store_onboardings
+                   WHERE organization_id = $1 LIMIT $2) counted"#,
+                organization_id,
+                count_to,
+            )
+            .fetch_one(pool)
+            .await?;
+            (rows, total)
+        }
+        Some(status) => {
+            let rows = sqlx::query_as!(
+                OnboardingRow,
+                r#"SELECT id, organization_id, partner_store_id, details AS "details: Json<StoreDetails>", catalog_callback_url,
+               webhook_url, status AS "status: OnboardingStatus", attempts, next_attempt_at, locked_until, last_error,
+               errors AS "errors: Json<Vec<Problem>>", catalog_set_id, store_id, webhook_endpoint_id,
+               history AS "history: Json<Vec<Transition>>", created_at, updated_at FROM store_onboardings
+         WHERE organization_id = $1 AND status = $2 AND (created_at, id) < ($3, $4)
+         ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6"#,
+                organization_id,
+                status as OnboardingStatus,
+                at,
+                id,
+                page.fetch(),
+                page.offset,
+            )
+            .fetch_all(pool)
+            .await?;
+            let total = sqlx::query_scalar!(
+                r#"SELECT count(*) AS "count!" FROM (SELECT 1 FROM store_onboardings
+                   WHERE organization_id = $1 AND status = $2 LIMIT $3) counted"#,
+                organization_id,
+                status as OnboardingStatus,
+                count_to,
+            )
+            .fetch_one(pool)
+            .await?;
+            (rows, total)
+        }
+    };
     Ok((rows.into_iter().map(Onboarding::from).collect(), total))
 }
 

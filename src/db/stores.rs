@@ -1,6 +1,8 @@
 //! Stores: upsert, reads and pause state. Each write also writes the store's discovery entry
 //! (`db::discovery`), in the same transaction.
 
+use crate::domain::cursor::Position;
+use crate::domain::page::{LIST_COUNT_CAP, Page};
 use crate::domain::store::{PauseState, Store, StoreDetails, StoreStatus};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -127,28 +129,30 @@ pub async fn get<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Res
     Ok(row.map(Store::from))
 }
 
-pub async fn list_owned(
-    pool: &PgPool,
-    organization_id: Uuid,
-    limit: i64,
-    offset: i64,
-) -> sqlx::Result<(Vec<Store>, i64)> {
+/// A page of the organisation's stores by id: up to `page.fetch()` after the page's cursor, or
+/// from its offset. With their count, capped.
+pub async fn list_owned(pool: &PgPool, organization_id: Uuid, page: &Page) -> sqlx::Result<(Vec<Store>, i64)> {
+    let after = page.after.unwrap_or_else(Position::by_id_start);
     let rows = sqlx::query_as!(
         StoreRow,
         r#"SELECT s.id, s.organization_id, s.details AS "details: Json<StoreDetails>", s.status AS "status: StoreStatus",
                   s.pause_reason, s.resume_at, c.id AS "catalog_set_id?", s.version, s.created_at, s.updated_at
            FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id
-           WHERE s.organization_id = $1 ORDER BY s.id LIMIT $2 OFFSET $3"#,
+           WHERE s.organization_id = $1 AND s.id > $2 ORDER BY s.id LIMIT $3 OFFSET $4"#,
         organization_id,
-        limit,
-        offset,
+        after.id,
+        page.fetch(),
+        page.offset,
     )
     .fetch_all(pool)
     .await?;
-    let total =
-        sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM stores WHERE organization_id = $1"#, organization_id)
-            .fetch_one(pool)
-            .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM (SELECT 1 FROM stores WHERE organization_id = $1 LIMIT $2) counted"#,
+        organization_id,
+        LIST_COUNT_CAP + 1,
+    )
+    .fetch_one(pool)
+    .await?;
     Ok((rows.into_iter().map(Store::from).collect(), total))
 }
 

@@ -1,5 +1,7 @@
 //! Webhook endpoints and deliveries, every statement checked against the schema at build time.
 
+use crate::domain::cursor::Position;
+use crate::domain::page::{LIST_COUNT_CAP, Page};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -330,37 +332,76 @@ pub struct DeliveryRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// An organisation's deliveries, newest first, optionally of one state.
+/// A page of an organisation's deliveries, newest first, optionally of one state: up to
+/// `page.fetch()` after the page's cursor, or from its offset. With their count, capped.
+///
+/// With and without the state filter are separate statements, so each keeps its index in a
+/// cached generic plan.
 pub async fn list_deliveries(
     pool: &PgPool,
     organization_id: Uuid,
     state: Option<&str>,
-    limit: i64,
-    offset: i64,
+    page: &Page,
 ) -> sqlx::Result<(Vec<DeliveryRow>, i64)> {
-    let rows = sqlx::query_as!(
-        DeliveryRow,
-        "SELECT d.id, d.event_id, o.event_type, o.order_id, d.endpoint_id, d.state, d.attempts, d.last_status,
+    let after = page.after.unwrap_or_else(Position::newest_first_start);
+    let (at, id) = (after.at_or_start(), after.id);
+    let count_to = LIST_COUNT_CAP + 1;
+    let (rows, total) = match state {
+        None => {
+            let rows = sqlx::query_as!(
+                DeliveryRow,
+                "SELECT d.id, d.event_id, o.event_type, o.order_id, d.endpoint_id, d.state, d.attempts, d.last_status,
                 d.last_error, d.last_attempt_at, d.next_attempt_at, d.delivered_at, d.created_at
-         FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-              JOIN outbox_events o ON o.id = d.event_id
-         WHERE e.organization_id = $1 AND ($2::text IS NULL OR d.state = $2)
-         ORDER BY d.created_at DESC, d.id DESC LIMIT $3 OFFSET $4",
-        organization_id,
-        state,
-        limit,
-        offset,
-    )
-    .fetch_all(pool)
-    .await?;
-    let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-           WHERE e.organization_id = $1 AND ($2::text IS NULL OR d.state = $2)"#,
-        organization_id,
-        state,
-    )
-    .fetch_one(pool)
-    .await?;
+         FROM webhook_deliveries d JOIN outbox_events o ON o.id = d.event_id
+         WHERE d.organization_id = $1 AND (d.created_at, d.id) < ($2, $3)
+         ORDER BY d.created_at DESC, d.id DESC LIMIT $4 OFFSET $5",
+                organization_id,
+                at,
+                id,
+                page.fetch(),
+                page.offset,
+            )
+            .fetch_all(pool)
+            .await?;
+            let total = sqlx::query_scalar!(
+                r#"SELECT count(*) AS "count!" FROM (SELECT 1 FROM webhook_deliveries
+                   WHERE organization_id = $1 LIMIT $2) counted"#,
+                organization_id,
+                count_to,
+            )
+            .fetch_one(pool)
+            .await?;
+            (rows, total)
+        }
+        Some(state) => {
+            let rows = sqlx::query_as!(
+                DeliveryRow,
+                "SELECT d.id, d.event_id, o.event_type, o.order_id, d.endpoint_id, d.state, d.attempts, d.last_status,
+                d.last_error, d.last_attempt_at, d.next_attempt_at, d.delivered_at, d.created_at
+         FROM webhook_deliveries d JOIN outbox_events o ON o.id = d.event_id
+         WHERE d.organization_id = $1 AND d.state = $2 AND (d.created_at, d.id) < ($3, $4)
+         ORDER BY d.created_at DESC, d.id DESC LIMIT $5 OFFSET $6",
+                organization_id,
+                state,
+                at,
+                id,
+                page.fetch(),
+                page.offset,
+            )
+            .fetch_all(pool)
+            .await?;
+            let total = sqlx::query_scalar!(
+                r#"SELECT count(*) AS "count!" FROM (SELECT 1 FROM webhook_deliveries
+                   WHERE organization_id = $1 AND state = $2 LIMIT $3) counted"#,
+                organization_id,
+                state,
+                count_to,
+            )
+            .fetch_one(pool)
+            .await?;
+            (rows, total)
+        }
+    };
     Ok((rows, total))
 }
 

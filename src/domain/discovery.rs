@@ -244,7 +244,7 @@ mod tests {
         let checked = DiscoveryRequest { query: Some("  Bagels ".into()), ..Default::default() }.check().unwrap();
         assert_eq!(checked.radius_km, DEFAULT_RADIUS_KM);
         assert_eq!(checked.text.map(|t| t.words), Some(vec!["bagels".to_string()]));
-        assert_eq!(checked.page, Page { limit: super::super::page::DEFAULT_LIMIT, offset: 0 });
+        assert_eq!(checked.page, Page { limit: super::super::page::DEFAULT_LIMIT, offset: 0, after: None });
         assert_eq!(checked.fulfillment, None);
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod availability;
 pub mod catalog;
+pub mod cursor;
 pub mod discovery;
 pub mod error_code;
 pub mod geo;

@@ -1,17 +1,55 @@
-//! `limit` / `offset` paging, shared by every list.
+//! Paging, shared by every list: `limit` with `offset`, or `limit` with a keyset `cursor`.
 
+use super::cursor::{ListKind, Position};
 use super::problem::Problem;
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
+/// A list's `totalCount` is exact up to this many rows, then it is this cap with
+/// `totalCountExact: false`: counting is bounded like the page itself.
+pub const LIST_COUNT_CAP: i64 = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
     pub limit: i64,
     pub offset: i64,
+    /// The cursor's key: the page starts just after that row.
+    pub after: Option<Position>,
 }
 
 impl Page {
+    /// A list's page: `limit` with either `offset` or a `cursor` of `list`, or every problem.
+    pub fn check_list(
+        limit: Option<i64>,
+        offset: Option<i64>,
+        cursor: Option<&str>,
+        list: ListKind,
+    ) -> Result<Page, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let after = match cursor {
+            None => None,
+            Some(text) => {
+                let position = Position::decode(text, list);
+                if position.is_none() {
+                    problems.push(Problem::at(
+                        "INVALID_PARAMETER",
+                        "$.cursor",
+                        "cursor is not one this list gave out (pass nextCursor back unchanged)",
+                    ));
+                }
+                if offset.is_some() {
+                    problems.push(Problem::at("INVALID_PARAMETER", "$.offset", "use offset or cursor, not both"));
+                }
+                position
+            }
+        };
+        match Page::check(limit, offset) {
+            Ok(page) if problems.is_empty() => Ok(Page { after, ..page }),
+            Ok(_) => Err(problems),
+            Err(more) => Err(more.into_iter().chain(problems).collect()),
+        }
+    }
+
     /// The page asked for, or every problem with it.
     pub fn check(limit: Option<i64>, offset: Option<i64>) -> Result<Page, Vec<Problem>> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
@@ -27,7 +65,13 @@ impl Page {
         if offset < 0 {
             problems.push(Problem::at("INVALID_PARAMETER", "$.offset", "offset must not be negative"));
         }
-        if problems.is_empty() { Ok(Page { limit, offset }) } else { Err(problems) }
+        if problems.is_empty() { Ok(Page { limit, offset, after: None }) } else { Err(problems) }
+    }
+
+    /// How many rows a list reads for this page: one more than it returns, to learn whether
+    /// another page follows without counting.
+    pub fn fetch(&self) -> i64 {
+        self.limit + 1
     }
 
     pub fn has_more(&self, total: i64) -> bool {
@@ -49,10 +93,22 @@ mod tests {
 
     #[test]
     fn a_page_is_bounded() {
-        assert_eq!(Page::check(None, None), Ok(Page { limit: DEFAULT_LIMIT, offset: 0 }));
+        assert_eq!(Page::check(None, None), Ok(Page { limit: DEFAULT_LIMIT, offset: 0, after: None }));
         assert_eq!(Page::check(Some(0), Some(-1)).unwrap_err().len(), 2);
         assert!(Page::check(Some(MAX_LIMIT + 1), None).is_err());
-        assert!(Page { limit: 10, offset: 0 }.has_more(11));
-        assert!(!Page { limit: 10, offset: 0 }.has_more(10));
+        assert!(Page { limit: 10, offset: 0, after: None }.has_more(11));
+        assert!(!Page { limit: 10, offset: 0, after: None }.has_more(10));
+    }
+
+    #[test]
+    fn a_list_takes_offset_or_cursor_not_both() {
+        let cursor = Position::by_id_start().encode(ListKind::Stores);
+        let page = Page::check_list(Some(5), None, Some(&cursor), ListKind::Stores).unwrap();
+        assert_eq!(page.after, Some(Position::by_id_start()));
+        let problems = Page::check_list(Some(0), Some(3), Some(&cursor), ListKind::Stores).unwrap_err();
+        let paths: Vec<_> = problems.iter().map(|p| p.json_path.clone().unwrap_or_default()).collect();
+        assert_eq!(paths, ["$.limit", "$.offset"]);
+        let problems = Page::check_list(None, None, Some(&cursor), ListKind::Orders).unwrap_err();
+        assert_eq!(problems[0].json_path.as_deref(), Some("$.cursor"));
     }
 }

@@ -150,13 +150,15 @@ impl From<Ingestion> for IngestionView {
     }
 }
 
-/// A page of a list.
+/// A page of a commerce partner's stores.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StorePage {
     pub stores: Vec<StoreView>,
     pub total_count: i64,
+    pub total_count_exact: bool,
     pub has_more: bool,
+    pub next_cursor: Option<String>,
 }
 
 /// `GET /v1/marketplace/stores`: a page of discovery, with the count capped.
@@ -199,6 +201,12 @@ impl DiscoveryPage {
 
 impl From<Listed<StoreView>> for StorePage {
     fn from(listed: Listed<StoreView>) -> Self {
-        StorePage { stores: listed.items, total_count: listed.total, has_more: listed.has_more }
+        StorePage {
+            stores: listed.items,
+            total_count: listed.total,
+            total_count_exact: listed.total_exact,
+            has_more: listed.has_more,
+            next_cursor: listed.next_cursor,
+        }
     }
 }

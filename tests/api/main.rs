@@ -7,6 +7,7 @@ mod catalog_server;
 mod cli;
 mod contract;
 mod crash;
+mod cursors;
 mod discovery;
 mod errors;
 mod fairness;

@@ -425,6 +425,13 @@ async fn onboardings_are_listed_newest_first_by_page_and_by_status() {
         (rest["onboardings"][0]["partnerStoreId"].clone(), rest["hasMore"].clone()),
         (json!("pos-a"), json!(false))
     );
+    let cursor = page["nextCursor"].as_str().unwrap();
+    let after = partner.app.get(&format!("{ONBOARDING}?limit=2&cursor={cursor}"), &partner.key).await;
+    assert_eq!(
+        json_of(after, StatusCode::OK).await["onboardings"],
+        rest["onboardings"],
+        "the cursor reads as the offset did"
+    );
 
     let cancelled =
         json_of(partner.app.get(&format!("{ONBOARDING}?status=cancelled"), &partner.key).await, StatusCode::OK).await;

@@ -152,3 +152,20 @@ pub async fn set_delivery_attempts(app: &TestApp, attempts: i32) {
 pub async fn drop_discovery_entries(app: &TestApp) {
     sqlx::query("DELETE FROM discovery_entries").execute(&app.db).await.unwrap();
 }
+
+/// `copies` more stores of `store`'s organisation, made as its copies in one statement: a list
+/// long enough to pass the count cap, without ten thousand upserts.
+pub async fn clone_store(app: &TestApp, store: Uuid, copies: i32) {
+    sqlx::query(
+        "INSERT INTO stores (id, organization_id, details, latitude, longitude, delivery_allowed, pickup_allowed,
+                             delivery_radius_km, created_at, updated_at)
+         SELECT gen_random_uuid(), organization_id, details, latitude, longitude, delivery_allowed, pickup_allowed,
+                delivery_radius_km, created_at, updated_at
+         FROM stores, generate_series(1, $2) WHERE id = $1",
+    )
+    .bind(store)
+    .bind(copies)
+    .execute(&app.db)
+    .await
+    .unwrap();
+}

@@ -1,5 +1,6 @@
 //! `/v1/commerce/onboarding/stores…`: a commerce partner brings a new store live by itself.
 
+use crate::domain::cursor::ListKind;
 use crate::http::auth::Commerce;
 use crate::http::extract::{JsonBody, QueryParams, parse_id};
 
@@ -86,7 +87,9 @@ impl From<Onboarding> for OnboardingView {
 struct OnboardingPage {
     onboardings: Vec<OnboardingView>,
     total_count: i64,
+    total_count_exact: bool,
     has_more: bool,
+    next_cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,6 +124,7 @@ async fn create_onboarding(
 struct ListQuery {
     limit: Option<i64>,
     offset: Option<i64>,
+    cursor: Option<String>,
     status: Option<String>,
 }
 
@@ -129,12 +133,14 @@ async fn list_onboardings(
     Commerce(caller): Commerce,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> AppResult<Json<OnboardingPage>> {
-    let page = crate::app::page(query.limit, query.offset)?;
+    let page = crate::app::list_page(query.limit, query.offset, query.cursor.as_deref(), ListKind::Onboardings)?;
     let listed = onboarding::list(&state, caller.organization_id, query.status.as_deref(), page).await?;
     Ok(Json(OnboardingPage {
         onboardings: listed.items.into_iter().map(OnboardingView::from).collect(),
         total_count: listed.total,
+        total_count_exact: listed.total_exact,
         has_more: listed.has_more,
+        next_cursor: listed.next_cursor,
     }))
 }
 

@@ -1,5 +1,6 @@
 //! `/v1/commerce/…`: what a restaurant system calls to describe its stores and menus.
 
+use crate::domain::cursor::ListKind;
 use crate::http::auth::Commerce;
 use crate::http::extract::{JsonBody, QueryParams, parse_id};
 
@@ -41,6 +42,7 @@ fn store_id(raw: &str) -> AppResult<uuid::Uuid> {
 struct ListQuery {
     limit: Option<i64>,
     offset: Option<i64>,
+    cursor: Option<String>,
 }
 
 async fn list_stores(
@@ -48,7 +50,7 @@ async fn list_stores(
     Commerce(caller): Commerce,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> AppResult<Json<StorePage>> {
-    let page = crate::app::page(query.limit, query.offset)?;
+    let page = crate::app::list_page(query.limit, query.offset, query.cursor.as_deref(), ListKind::Stores)?;
     let now = state.now();
     let listed = stores::list_owned(&state, caller.organization_id, page).await?;
     Ok(Json(StorePage::from(listed.map(|store| StoreView::of(store, now, None)))))

@@ -1,6 +1,7 @@
 //! `/v1/marketplace/orders/…`: pricing, placing and reading orders.
 
 use crate::auth::budget::Budget;
+use crate::domain::cursor::ListKind;
 use crate::http::auth::{Distribution, spends};
 use crate::http::context::RequestContext;
 use crate::http::extract::{JsonBody, JsonDocument, QueryParams, parse_id};
@@ -109,6 +110,7 @@ async fn get_order(
 struct ListQuery {
     limit: Option<i64>,
     offset: Option<i64>,
+    cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -116,7 +118,9 @@ struct ListQuery {
 struct OrderPage {
     orders: Vec<OrderView>,
     total_count: i64,
+    total_count_exact: bool,
     has_more: bool,
+    next_cursor: Option<String>,
 }
 
 async fn list_orders(
@@ -124,7 +128,16 @@ async fn list_orders(
     Distribution(caller): Distribution,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> AppResult<(StatusCode, Json<OrderPage>)> {
-    let page = crate::app::page(query.limit, query.offset)?;
+    let page = crate::app::list_page(query.limit, query.offset, query.cursor.as_deref(), ListKind::Orders)?;
     let listed = orders::list(&state, &caller, page).await?;
-    Ok((StatusCode::OK, Json(OrderPage { orders: listed.items, total_count: listed.total, has_more: listed.has_more })))
+    Ok((
+        StatusCode::OK,
+        Json(OrderPage {
+            orders: listed.items,
+            total_count: listed.total,
+            total_count_exact: listed.total_exact,
+            has_more: listed.has_more,
+            next_cursor: listed.next_cursor,
+        }),
+    ))
 }

@@ -1,5 +1,6 @@
 //! `/v1/webhooks/…`: a partner's endpoints and its deliveries.
 
+use crate::domain::cursor::ListKind;
 use crate::http::auth::Partner;
 use crate::http::extract::{JsonBody, QueryParams, parse_id};
 
@@ -79,6 +80,7 @@ struct DeliveryQuery {
     state: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
+    cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,7 +88,9 @@ struct DeliveryQuery {
 struct DeliveryPage {
     deliveries: Vec<DeliveryView>,
     total_count: i64,
+    total_count_exact: bool,
     has_more: bool,
+    next_cursor: Option<String>,
 }
 
 async fn list_deliveries(
@@ -94,9 +98,15 @@ async fn list_deliveries(
     Partner(caller): Partner,
     QueryParams(query): QueryParams<DeliveryQuery>,
 ) -> AppResult<Json<DeliveryPage>> {
-    let page = crate::app::page(query.limit, query.offset)?;
+    let page = crate::app::list_page(query.limit, query.offset, query.cursor.as_deref(), ListKind::Deliveries)?;
     let listed = webhooks::deliveries(&state, &caller, query.state.as_deref(), page).await?;
-    Ok(Json(DeliveryPage { deliveries: listed.items, total_count: listed.total, has_more: listed.has_more }))
+    Ok(Json(DeliveryPage {
+        deliveries: listed.items,
+        total_count: listed.total,
+        total_count_exact: listed.total_exact,
+        has_more: listed.has_more,
+        next_cursor: listed.next_cursor,
+    }))
 }
 
 async fn replay_delivery(
