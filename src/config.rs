@@ -6,6 +6,12 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct Config {
     pub database_url: String,
+    /// A streaming replica of `database_url` (`DATABASE_READ_URL`) for reads that may lag a
+    /// little: discovery, stores and menus as partners browse them, order lists (see
+    /// `crate::replica` for which read goes where). None: every read goes to the primary.
+    pub database_read_url: Option<String>,
+    /// Past this much replication lag the replica is not read at all, until it catches up.
+    pub replica_max_lag: Duration,
     pub listen: String,
     /// The base of the links we hand out (problem `type`s), without a trailing slash.
     pub public_url: String,
@@ -111,6 +117,8 @@ impl Config {
         let listen = var("MARKETFRONT_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".to_string());
         Ok(Config {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
+            database_read_url: var("DATABASE_READ_URL"),
+            replica_max_lag: Duration::from_millis(number("MARKETFRONT_REPLICA_MAX_LAG_MS", 5_000)?),
             public_url: var("MARKETFRONT_PUBLIC_URL")
                 .unwrap_or_else(|| format!("http://{listen}"))
                 .trim_end_matches('/')
@@ -209,6 +217,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("database_url", &redact_password(&self.database_url))
+            .field("database_read_url", &self.database_read_url.as_deref().map(redact_password))
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("token_ttl", &self.token_ttl)

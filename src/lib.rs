@@ -13,6 +13,7 @@ pub mod input;
 pub mod metrics;
 pub mod outbound;
 pub mod payments;
+pub mod replica;
 pub mod secret_box;
 pub mod state;
 pub mod telemetry;

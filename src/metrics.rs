@@ -19,6 +19,11 @@ pub const PAYMENTS: &str = "payment_authorizations_total";
 pub const WEBHOOK_ATTEMPTS: &str = "webhook_delivery_attempts_total";
 /// Deliveries waiting to be made.
 pub const OUTBOX_BACKLOG: &str = "webhook_deliveries_pending";
+/// Reads routed between primary and replica, by `kind` (relaxed, causal) and `server`
+/// (replica, primary): counted only where a replica is configured (`DATABASE_READ_URL`).
+pub const ROUTED_READS: &str = "database_reads_total";
+/// How far the replica is behind, in seconds since the oldest primary position it lacks.
+pub const REPLICA_LAG_SECONDS: &str = "database_replica_lag_seconds";
 /// Database connections: `state` open or idle.
 pub const DB_CONNECTIONS: &str = "db_pool_connections";
 

@@ -7,6 +7,7 @@ use crate::db;
 use crate::db::token_writer::TokenWriter;
 use crate::payments::PaymentGateway;
 use crate::payments::sandbox::SandboxProcessor;
+use crate::replica::Reads;
 use sqlx::PgPool;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -23,7 +24,10 @@ impl std::ops::Deref for AppState {
 }
 
 pub struct Shared {
+    /// The primary: every write, and every read not routed by `reads`.
     pub db: PgPool,
+    /// Where the reads that may go to a replica go (see `crate::replica`).
+    pub reads: Arc<Reads>,
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
     /// Wakes the catalog-pull worker when a notification arrives, instead of waiting for its poll.
@@ -46,6 +50,16 @@ impl AppState {
         let pool = db::prepare(&config.database_url, config.database_max_connections).await?;
         // The token writer writes one batch at a time (see `token_writer`).
         let token_pool = db::connect_relaxed(&config.database_url, 1).await?;
+        let reads = match &config.database_read_url {
+            Some(url) => Reads::with_replica(
+                pool.clone(),
+                db::connect_replica(url, config.database_max_connections)?,
+                clock.clone(),
+                config.replica_max_lag,
+                db::replica::wal_position(&pool).await?,
+            ),
+            None => Reads::primary_only(pool.clone()),
+        };
         let secrets = Arc::new(crate::secret_box::SecretBox::new(&config.encryption_keys));
         let rate_limits = Arc::new(crate::auth::budget::RateLimits::new(
             config.rate_limit_reads_per_minute,
@@ -55,6 +69,7 @@ impl AppState {
         ));
         Ok(AppState(Arc::new(Shared {
             db: pool.clone(),
+            reads: Arc::new(reads),
             config: Arc::new(config),
             clock,
             pull_wakeup: Arc::new(Notify::new()),

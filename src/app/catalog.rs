@@ -72,8 +72,10 @@ pub async fn push_for_api(
     }
 }
 
+/// A menu as partners browse it: from the replica, where there is one (it may lag a little;
+/// validate reads the primary).
 pub async fn get(state: &AppState, id: Uuid) -> AppResult<StoredCatalogSet> {
-    catalog_db::get(&state.db, id)
+    catalog_db::get(state.reads.relaxed(), id)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::CatalogsetNotFound, format!("No catalog set with id {id}.")))
 }

@@ -185,7 +185,7 @@ async fn view_of(state: &AppState, order_id: Uuid) -> AppResult<OrderView> {
     let row = order_db::get(&state.db, order_id)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("order {order_id} vanished")))?;
-    Ok(orders::with_history(state, &[row]).await?.remove(0))
+    Ok(orders::with_history(&state.db, &[row]).await?.remove(0))
 }
 
 /// Makes the money follow a closed order: capture a completed order's authorisation, void a

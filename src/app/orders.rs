@@ -11,6 +11,7 @@ use crate::domain::page::Page;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use sqlx::PgPool;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -48,27 +49,33 @@ fn visible_to(row: &OrderRow, caller: &Caller) -> bool {
         && caller.session.as_ref().is_none_or(|s| row.partner_user_id.as_deref() == Some(s.partner_user_id.as_str()))
 }
 
+/// One order, as its partner (or session user) reads it: from the replica where there is one,
+/// once it has caught up with everything committed before this read (an order placed a moment
+/// ago on any instance included), else from the primary.
 pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<OrderView> {
-    match orders::get(&state.db, id).await? {
-        Some(row) if visible_to(&row, caller) => Ok(with_history(state, &[row]).await?.remove(0)),
+    let pool = state.reads.causal().await?;
+    match orders::get(pool, id).await? {
+        Some(row) if visible_to(&row, caller) => Ok(with_history(pool, &[row]).await?.remove(0)),
         _ => Err(AppError::new(ErrorCode::OrderNotFound, format!("No order with id {id}."))),
     }
 }
 
 pub async fn list(state: &AppState, caller: &Caller, page: Page) -> AppResult<Listed<OrderView>> {
     let user = caller.session.as_ref().map(|s| s.partner_user_id.as_str());
-    let (rows, counted) = orders::list_placed(&state.db, caller.organization_id, user, &page).await?;
+    let pool = state.reads.causal().await?;
+    let (rows, counted) = orders::list_placed(pool, caller.organization_id, user, &page).await?;
     let listed =
         Listed::keyset(rows, counted, page, ListKind::Orders, |row| Position { at: row.placed_at, id: row.id });
-    let views = with_history(state, &listed.items).await?;
+    let views = with_history(pool, &listed.items).await?;
     Ok(listed.with_items(views))
 }
 
-/// Views of `rows`, each with its history (one query for all of them).
-pub async fn with_history(state: &AppState, rows: &[OrderRow]) -> AppResult<Vec<OrderView>> {
+/// Views of `rows`, each with its history (one query for all of them), read from `pool`: the
+/// server the rows came from, so that both are of one moment.
+pub async fn with_history(pool: &PgPool, rows: &[OrderRow]) -> AppResult<Vec<OrderView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut histories: HashMap<Uuid, Vec<HistoryEntry>> = HashMap::new();
-    for (id, entry) in orders::history(&state.db, &ids).await? {
+    for (id, entry) in orders::history(pool, &ids).await? {
         histories.entry(id).or_default().push(entry);
     }
     Ok(rows.iter().map(|row| view(row, histories.remove(&row.id).unwrap_or_default())).collect())

@@ -41,8 +41,9 @@ pub async fn get_owned(state: &AppState, organization_id: Uuid, id: Uuid) -> App
     store_db::get_owned(&state.db, organization_id, id).await?.ok_or_else(|| not_found(id))
 }
 
+/// A store as partners browse it: from the replica, where there is one (it may lag a little).
 pub async fn get(state: &AppState, id: Uuid) -> AppResult<Store> {
-    store_db::get(&state.db, id).await?.ok_or_else(|| not_found(id))
+    store_db::get(state.reads.relaxed(), id).await?.ok_or_else(|| not_found(id))
 }
 
 pub async fn update_status(
@@ -68,7 +69,7 @@ pub async fn discover(state: &AppState, request: DiscoveryRequest) -> AppResult<
         let code = discovery::refusal_code(&problems);
         AppError::new(code, "Some query parameters are invalid.").with_errors(problems)
     })?;
-    let mut conn = state.db.acquire().await?;
+    let mut conn = state.reads.relaxed().acquire().await?;
     let resolved = match &query.text {
         Some(text) => Some(text.resolve(&discovery_db::candidates(&mut conn, text).await?)),
         None => None,

@@ -7,6 +7,7 @@ pub mod ingestions;
 pub mod keys;
 pub mod onboardings;
 pub mod orders;
+pub mod replica;
 pub mod sandbox_ledger;
 pub mod stores;
 pub mod token_writer;
@@ -45,6 +46,19 @@ pub async fn connect_relaxed(url: &str, max_connections: u32) -> anyhow::Result<
         .application_name("marketfront-relaxed")
         .options([("synchronous_commit", "off")]);
     pool(options, max_connections).await
+}
+
+/// A pool on a streaming replica (`DATABASE_READ_URL`): read-only, and connected on first use,
+/// so that a replica that is down delays neither start-up nor, beyond a short wait, any read
+/// (the routing in `crate::replica` falls back to the primary).
+pub fn connect_replica(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url)?
+        .application_name("marketfront-replica")
+        .options([("default_transaction_read_only", "on")]);
+    Ok(PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(1))
+        .connect_lazy_with(options))
 }
 
 async fn pool(options: PgConnectOptions, max_connections: u32) -> anyhow::Result<PgPool> {

@@ -7,6 +7,7 @@ pub mod cache_listener;
 pub mod order_keeper;
 pub mod queue;
 pub mod reaper;
+pub mod replica_watch;
 pub mod runner;
 pub mod store_resumer;
 
@@ -25,5 +26,6 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
         tokio::spawn(store_resumer::run(state.clone())),
         tokio::spawn(order_keeper::run(state.clone())),
         tokio::spawn(reaper::run(state.clone())),
+        tokio::spawn(replica_watch::run(state.clone())),
     ]
 }

@@ -59,17 +59,22 @@ pub struct TestApp {
 /// panic alike).
 pub struct TestDatabase {
     pub url: String,
-    name: String,
+    pub name: String,
+    server: String,
 }
 
 impl TestDatabase {
     pub async fn create() -> TestDatabase {
+        TestDatabase::create_on(&server_url()).await
+    }
+
+    /// A fresh database on the Postgres server at `server` (`postgres://user@host:port`).
+    pub async fn create_on(server: &str) -> TestDatabase {
         let name = format!("mf_test_{}_{}", Utc::now().timestamp(), Uuid::new_v4().simple());
-        let mut admin =
-            PgConnection::connect(&format!("{}/postgres", server_url())).await.expect("connect to Postgres");
+        let mut admin = PgConnection::connect(&format!("{server}/postgres")).await.expect("connect to Postgres");
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create test database");
         admin.close().await.ok();
-        TestDatabase { url: format!("{}/{name}", server_url()), name }
+        TestDatabase { url: format!("{server}/{name}"), name, server: server.to_string() }
     }
 }
 
@@ -106,7 +111,11 @@ impl TestApp {
     /// Starts the app with settings adjusted by `tweak` (the defaults allow loopback URLs and
     /// retry failed pulls after 2 s of the test's clock).
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-        let database = TestDatabase::create().await;
+        TestApp::spawn_on(TestDatabase::create().await, tweak).await
+    }
+
+    /// Starts the app as `spawn_with` does, on `database`.
+    pub async fn spawn_on(database: TestDatabase, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let url = database.url.clone();
         let mut config = Config::for_database(&url);
         config.allow_private_urls = true;
@@ -216,11 +225,11 @@ impl Drop for TestDatabase {
     /// Drops the test's database, on success or panic alike, from a separate thread because
     /// `Drop` cannot await.
     fn drop(&mut self) {
-        let name = self.name.clone();
+        let (name, server) = (self.name.clone(), self.server.clone());
         let _ = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(async move {
-                if let Ok(mut admin) = PgConnection::connect(&format!("{}/postgres", server_url())).await {
+                if let Ok(mut admin) = PgConnection::connect(&format!("{server}/postgres")).await {
                     let _ =
                         sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
                 }

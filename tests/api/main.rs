@@ -22,6 +22,7 @@ mod place;
 mod pull;
 mod queue;
 mod rate_limits;
+mod replica;
 mod search;
 mod sessions;
 mod stores;
