@@ -3,20 +3,48 @@
 //! Idempotency-Keys past their retention. An order's one-token guarantee does not depend on
 //! either: it is a unique index on the orders themselves. The rate limiters also forget callers
 //! whose budgets are full again.
+//!
+//! A backlog (a reaper that was down, a burst of validations) is deleted a batch per statement,
+//! each its own transaction, until a batch comes back short: no statement holds locks on, or
+//! writes the log for, more than a batch, and place's inserts never wait behind a giant delete.
 
 use crate::app::error::AppResult;
 use crate::db::{idempotency, tokens};
 use crate::state::AppState;
+use std::future::Future;
+
+/// Rows deleted per statement.
+pub const REAP_BATCH: i64 = 5_000;
 
 pub async fn reap(state: &AppState) -> AppResult<()> {
     state.rate_limits.forget_idle();
-    let tokens = tokens::reap_expired(&state.db, state.now() - chrono::Duration::hours(1)).await?;
+    let before = state.now() - chrono::Duration::hours(1);
+    let tokens = in_batches(|| tokens::reap_expired(&state.db, before, REAP_BATCH)).await?;
     if tokens > 0 {
         tracing::info!(count = tokens, "expired validated-order tokens reaped");
     }
-    let keys = idempotency::reap_expired(&state.db, state.now()).await?;
+    let now = state.now();
+    let keys = in_batches(|| idempotency::reap_expired(&state.db, now, REAP_BATCH)).await?;
     if keys > 0 {
         tracing::info!(count = keys, "expired idempotency keys reaped");
     }
     Ok(())
+}
+
+/// Runs `batch` until it deletes fewer than a whole batch; the total deleted.
+async fn in_batches<F, Fut>(mut batch: F) -> sqlx::Result<u64>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = sqlx::Result<u64>>,
+{
+    let mut total = 0;
+    loop {
+        let deleted = batch().await?;
+        total += deleted;
+        if deleted < REAP_BATCH as u64 {
+            return Ok(total);
+        }
+        // Other tasks of this process (requests, other workers) get their turn between batches.
+        tokio::task::yield_now().await;
+    }
 }

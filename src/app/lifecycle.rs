@@ -236,31 +236,68 @@ pub async fn settle(state: &AppState, order_id: Uuid) -> AppResult<()> {
     Ok(())
 }
 
+/// Orders the keeper takes per query, and works on at once.
+pub const KEEPER_BATCH: i64 = 50;
+const KEEPER_CONCURRENCY: usize = 8;
+
 /// The order keeper's pass: cancels orders the restaurant has not confirmed within the
-/// acknowledgement time, and settles closed orders whose money has not followed yet.
+/// acknowledgement time, and settles closed orders whose money has not followed yet. A backlog
+/// is worked a batch of each kind in turn (each found through its partial index), so neither
+/// kind waits behind the other's backlog for more than a batch, until both come back short or
+/// a batch gets nothing done (its orders fail, and are tried again at the next pass).
 pub async fn keep_orders(state: &AppState) -> AppResult<()> {
-    let now = state.now();
-    let ack = chrono::Duration::from_std(state.config.ack_timeout).map_err(AppError::internal)?;
-    for order_id in order_db::unconfirmed_since(&state.db, now - ack, 50).await? {
-        let cancel = StatusUpdate {
-            state: Some(State::Cancelled),
-            cancel_reason: Some(format!(
-                "The restaurant did not confirm the order within {} minutes.",
-                state.config.ack_timeout.as_secs() / 60
-            )),
-            ..StatusUpdate::default()
-        };
-        match update_status(state, Actor::Server, order_id, cancel).await {
-            Ok(order) if order.state == State::Cancelled => {
-                tracing::warn!(%order_id, "order cancelled: not confirmed by the restaurant in time");
-            }
-            // Confirmed (or closed) meanwhile: update_status left it alone.
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%order_id, %error, "could not cancel an unconfirmed order"),
+    loop {
+        let now = state.now();
+        let ack = chrono::Duration::from_std(state.config.ack_timeout).map_err(AppError::internal)?;
+        let unconfirmed = order_db::unconfirmed_since(&state.db, now - ack, KEEPER_BATCH).await?;
+        let cancelled = each_at_once(&unconfirmed, |order_id| cancel_unconfirmed(state, order_id)).await;
+        let unsettled = order_db::unsettled(&state.db, KEEPER_BATCH).await?;
+        let settled = each_at_once(&unsettled, |order_id| async move {
+            settle(state, order_id)
+                .await
+                .map_err(|error| tracing::warn!(%order_id, %error, "could not settle an order"))
+        })
+        .await;
+        let full = unconfirmed.len() as i64 == KEEPER_BATCH || unsettled.len() as i64 == KEEPER_BATCH;
+        if !full || cancelled + settled == 0 {
+            return Ok(());
         }
     }
-    for order_id in order_db::unsettled(&state.db, 50).await? {
-        settle(state, order_id).await?;
+}
+
+/// Runs `work` for every id, a few at once; how many succeeded.
+async fn each_at_once<F, Fut>(ids: &[Uuid], work: F) -> usize
+where
+    F: Fn(Uuid) -> Fut,
+    Fut: Future<Output = Result<(), ()>>,
+{
+    use futures_util::StreamExt;
+    futures_util::stream::iter(ids.iter().copied().map(work))
+        .buffer_unordered(KEEPER_CONCURRENCY)
+        .filter(|outcome| std::future::ready(outcome.is_ok()))
+        .count()
+        .await
+}
+
+async fn cancel_unconfirmed(state: &AppState, order_id: Uuid) -> Result<(), ()> {
+    let cancel = StatusUpdate {
+        state: Some(State::Cancelled),
+        cancel_reason: Some(format!(
+            "The restaurant did not confirm the order within {} minutes.",
+            state.config.ack_timeout.as_secs() / 60
+        )),
+        ..StatusUpdate::default()
+    };
+    match update_status(state, Actor::Server, order_id, cancel).await {
+        Ok(order) if order.state == State::Cancelled => {
+            tracing::warn!(%order_id, "order cancelled: not confirmed by the restaurant in time");
+            Ok(())
+        }
+        // Confirmed (or closed) meanwhile: update_status left it alone.
+        Ok(_) => Ok(()),
+        Err(error) => {
+            tracing::warn!(%order_id, %error, "could not cancel an unconfirmed order");
+            Err(())
+        }
     }
-    Ok(())
 }

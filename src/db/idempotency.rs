@@ -197,13 +197,16 @@ pub async fn claim_abandoned(
     Ok(rows.into_iter().map(|row| (row.organization_id, row.key, row.order_id)).collect())
 }
 
-/// Deletes finished keys past their retention; returns how many.
-pub async fn reap_expired(db: impl sqlx::PgExecutor<'_>, now: DateTime<Utc>) -> sqlx::Result<u64> {
+/// Deletes up to `batch` finished keys past their retention (oldest first, through the
+/// partial index of finished keys, skipping rows another reaper holds); returns how many.
+pub async fn reap_expired(db: impl sqlx::PgExecutor<'_>, now: DateTime<Utc>, batch: i64) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "DELETE FROM idempotency_keys WHERE (organization_id, key) IN (
              SELECT organization_id, key FROM idempotency_keys
-             WHERE expires_at < $1 AND recovery_point = 'finished' LIMIT 10000)",
+             WHERE expires_at < $1 AND recovery_point = 'finished'
+             ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
         now,
+        batch,
     )
     .execute(db)
     .await?;

@@ -72,12 +72,15 @@ pub async fn insert_batch(db: impl sqlx::PgExecutor<'_>, records: Vec<TokenRecor
     .map(|_| ())
 }
 
-/// Deletes tokens that expired before `before`; returns how many.
-pub async fn reap_expired(db: impl sqlx::PgExecutor<'_>, before: DateTime<Utc>) -> sqlx::Result<u64> {
+/// Deletes up to `batch` tokens that expired before `before` (oldest first, through the
+/// expiry index, skipping rows another reaper holds); returns how many.
+pub async fn reap_expired(db: impl sqlx::PgExecutor<'_>, before: DateTime<Utc>, batch: i64) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "DELETE FROM validated_orders WHERE token_hash IN (
-             SELECT token_hash FROM validated_orders WHERE expires_at < $1 LIMIT 10000)",
+             SELECT token_hash FROM validated_orders WHERE expires_at < $1
+             ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
         before,
+        batch,
     )
     .execute(db)
     .await?;

@@ -1,6 +1,7 @@
 //! Black-box tests: the real application over real HTTP against a real (fresh) Postgres database.
 
 mod auth;
+mod backlog;
 mod binary;
 mod catalog;
 mod catalog_server;

@@ -169,3 +169,32 @@ pub async fn clone_store(app: &TestApp, store: Uuid, copies: i32) {
     .await
     .unwrap();
 }
+
+/// A backlog for the reaper: `copies` validatedOrderTokens and as many finished Idempotency-Keys,
+/// all expired at `expired_at`, copied from rows the API wrote (one of each must exist).
+pub async fn seed_expired_backlog(app: &TestApp, copies: i32, expired_at: chrono::DateTime<chrono::Utc>) {
+    sqlx::query(
+        "INSERT INTO validated_orders (token_hash, organization_id, partner_user_id, store_id, catalog_set_id,
+                                       snapshot, total, currency, created_at, expires_at)
+         SELECT sha256(convert_to(g::text || gen_random_uuid()::text, 'UTF8')), organization_id, partner_user_id,
+                store_id, catalog_set_id, snapshot, total, currency, created_at, $2
+         FROM (SELECT * FROM validated_orders LIMIT 1) t, generate_series(1, $1) g",
+    )
+    .bind(copies)
+    .bind(expired_at)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO idempotency_keys (organization_id, key, fingerprint, recovery_point, order_id, response_body,
+                                       outcome, created_at, updated_at, expires_at)
+         SELECT organization_id, gen_random_uuid(), fingerprint, recovery_point, order_id, response_body, outcome,
+                created_at, updated_at, $2
+         FROM (SELECT * FROM idempotency_keys WHERE recovery_point = 'finished' LIMIT 1) k, generate_series(1, $1) g",
+    )
+    .bind(copies)
+    .bind(expired_at)
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
