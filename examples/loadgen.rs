@@ -46,7 +46,7 @@ fn options() -> Options {
             _ => {
                 eprintln!(
                     "usage: loadgen [--url URL] [--key KEY] [--connections N] [--seconds S] \
-                     [--scenarios healthz,validate-valid,validate-invalid,stores,catalog,place,webhooks,mix,\n                      discover-near,discover-delivery,discover-text,discover-typo,discover-open]"
+                     [--scenarios healthz,validate-valid,validate-invalid,stores,catalog,place,webhooks,mix,\n                      discover-near,discover-delivery,discover-text,discover-typo,discover-open,\n                      orders-first,orders-deep]"
                 );
                 std::process::exit(2);
             }
@@ -159,6 +159,13 @@ fn scenario(name: &str) -> Request {
         "discover-text" => get(&format!("/v1/marketplace/stores?{NEAR}&query=bagel")),
         "discover-typo" => get(&format!("/v1/marketplace/stores?{NEAR}&query=bagle")),
         "discover-open" => get(&format!("/v1/marketplace/stores?{NEAR}&openNow=true")),
+        // A partner's order list: its first page, and a page far down by the cursor
+        // bench/scale.sh hands in (LOADGEN_ORDERS_CURSOR).
+        "orders-first" => get("/v1/marketplace/orders?limit=20"),
+        "orders-deep" => get(&format!(
+            "/v1/marketplace/orders?limit=20&cursor={}",
+            std::env::var("LOADGEN_ORDERS_CURSOR").expect("orders-deep needs LOADGEN_ORDERS_CURSOR")
+        )),
         "place" => Request {
             method: Method::POST,
             path: "/v1/marketplace/orders/place".into(),

@@ -134,7 +134,9 @@ async fn with_replay_paused_validate_prices_the_primary_and_a_placed_order_reads
     let paused = pizzeria(&app).await;
     let trimmed = shop(&app, &store_body("Basil Corner"), catalog_body).await;
     let key = paused.distribution.clone();
+    // Discovery lists a store once its menu is live, so both menus are on the replica too.
     until_the_replica_serves(&app, &key, paused.store).await;
+    until_the_replica_serves(&app, &key, trimmed.store).await;
 
     pair.pause_replay().await;
     // The primary moves on: one store pauses, the other's menu loses basil.
