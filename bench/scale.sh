@@ -19,7 +19,10 @@
 # Prints both tables, the seeding time and the server's RSS; BENCHMARKS.md holds the figures.
 # SCALE_CAPS="1000 100" runs the city once per count cap; SCALE_SECONDS sets each scenario's time.
 #
-# Not yet seeded here: menus of 150-600 items (the clones carry the demo's menus).
+# Each clone's menu is its template's plus 150-600 generated dishes; `catalog-big` reads one
+# of 600 extra dishes and `validate-spread` prices the bagel cart at every bagel clone in turn
+# (each a different menu to load), after which the server's RSS is printed against its cache
+# bound (MARKETFRONT_CACHE_MB, 256 unless set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +32,8 @@ deliveries=${DELIVERIES:-1000000}
 port=${BENCH_PORT:-18090}
 server_url=${TEST_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}
 database=marketfront_scale
-scenarios=${SCALE_SCENARIOS:-discover-near,discover-delivery,discover-text,discover-typo,discover-open,catalog,validate-valid,place,orders-first,orders-deep,webhooks}
+bagels_store=0195a1b0-0000-7000-8000-000000000002
+scenarios=${SCALE_SCENARIOS:-discover-near,discover-delivery,discover-text,discover-typo,discover-open,catalog,catalog-big,validate-valid,validate-spread,place,orders-first,orders-deep,webhooks}
 seconds=${SCALE_SECONDS:-10}
 
 cargo build --release --quiet --bin marketfront --example loadgen
@@ -51,13 +55,35 @@ deep_cursor() {
   printf '1.o.%s' "${position:-0.00000000000000000000000000000000}" | base64 -w0 | tr '+/' '-_' | tr -d '='
 }
 
+# The demo's bagel shop (loadgen's cart is for it) and every copy of it, with their menus.
+bagel_shops() {
+  psql "$server_url/$database" -Atc "
+    SELECT s.id || ' ' || c.id FROM stores s JOIN catalog_sets c ON c.store_id = s.id
+    WHERE s.details->>'name' LIKE (SELECT details->>'name' FROM stores WHERE id = '$bagels_store') || '%'
+    ORDER BY s.id"
+}
+
+# One of the biggest menus (600 extra dishes), if the city has been seeded.
+big_menu() {
+  psql "$server_url/$database" -Atc "
+    SELECT id FROM catalog_sets WHERE jsonb_array_length(document #> '{sections,more,itemIds}') = 600 LIMIT 1"
+}
+
+server_pid=
+trap 'kill $server_pid 2> /dev/null || true' EXIT
+
 run() {
   start_demo_server target/release/marketfront "$server_url/$database" "$port" "$log" MARKETFRONT_ALLOW_PRIVATE_URLS=1 "$@"
   local server=$server_pid
   export LOADGEN_ORDERS_CURSOR
   LOADGEN_ORDERS_CURSOR=$(deep_cursor)
+  export LOADGEN_MENUS_FILE=/tmp/marketfront-scale-menus.txt LOADGEN_BIG_MENU
+  bagel_shops > "$LOADGEN_MENUS_FILE"
+  LOADGEN_BIG_MENU=$(big_menu)
+  [ -n "$LOADGEN_BIG_MENU" ] || unset LOADGEN_BIG_MENU
+  echo "validate-spread cycles over $(wc -l < "$LOADGEN_MENUS_FILE") bagel shops (their menus); catalog-big reads ${LOADGEN_BIG_MENU:-the demo bagel menu}"
   target/release/examples/loadgen --url "http://127.0.0.1:$port" --seconds "$seconds" --scenarios "$scenarios"
-  echo "server RSS after the run: $(ps -o rss= -p "$server" | awk '{printf "%.1f MiB", $1/1024}')"
+  echo "server RSS after the run: $(ps -o rss= -p "$server" | awk '{printf "%.1f MiB", $1/1024}') (cache bound: ${MARKETFRONT_CACHE_MB:-256} MiB)"
   kill "$server"; wait "$server" 2> /dev/null || true
 }
 
@@ -91,10 +117,29 @@ INSERT INTO stores (id, organization_id, details, latitude, longitude, delivery_
          CASE WHEN c.paused THEN 'paused' ELSE 'online' END, CASE WHEN c.paused THEN 'Closed for a while' END,
          1, now(), now()
   FROM clones c JOIN stores s ON s.id = c.template;
+-- Menus of 150 to 600 items: each clone's menu is its template's plus one of ten extra
+-- sections ("more"), of 150, 200, ... 600 items, listed in the template's first catalog.
+CREATE TEMP TABLE extras AS
+  SELECT v, 150 + v * 50 AS size,
+         (SELECT jsonb_object_agg('more-' || i, jsonb_build_object('itemId', 'more-' || i, 'name', 'Dish number ' || i,
+                                  'basePrice', 5 + (i % 20), 'available', true, 'modifierGroupIds', '[]'::jsonb))
+          FROM generate_series(1, 150 + v * 50) i) AS items,
+         (SELECT jsonb_agg('more-' || i) FROM generate_series(1, 150 + v * 50) i) AS item_ids
+  FROM generate_series(0, 9) v;
 INSERT INTO catalog_sets (id, store_id, document, created_at, updated_at)
-  SELECT c.catalog_set_id, c.store_id, jsonb_set(k.document, '{catalogSetId}', to_jsonb(c.catalog_set_id::text)),
+  SELECT c.catalog_set_id, c.store_id,
+         jsonb_set(
+           jsonb_set(
+             jsonb_set(jsonb_set(k.document, '{catalogSetId}', to_jsonb(c.catalog_set_id::text)),
+                       '{items}', (k.document -> 'items') || x.items),
+             '{sections}', (k.document -> 'sections') || jsonb_build_object('more', jsonb_build_object(
+                 'sectionId', 'more', 'name', 'More dishes', 'itemIds', x.item_ids, 'sectionIds', '[]'::jsonb))),
+           array['catalogs', first.id, 'sectionIds'],
+           (k.document #> array['catalogs', first.id, 'sectionIds']) || '["more"]'::jsonb),
          now(), now()
-  FROM clones c JOIN catalog_sets k ON k.store_id = c.template;
+  FROM clones c JOIN catalog_sets k ON k.store_id = c.template
+  JOIN extras x ON x.v = c.g % 10
+  CROSS JOIN LATERAL (SELECT min(key) AS id FROM jsonb_object_keys(k.document -> 'catalogs') key) first;
 -- The entry of the template with the clone's position (domain::geo::unit_vector) and pause.
 INSERT INTO discovery_entries
   SELECT c.store_id,

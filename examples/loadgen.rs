@@ -78,6 +78,27 @@ fn valid_cart() -> Value {
     })
 }
 
+/// The bagel cart at every store of LOADGEN_MENUS_FILE, in the file's order, the whole list
+/// repeated so that a run at several thousand requests a second does not run out.
+fn spread_carts() -> Vec<String> {
+    let file = std::env::var("LOADGEN_MENUS_FILE").expect("validate-spread needs LOADGEN_MENUS_FILE");
+    let text = std::fs::read_to_string(&file).expect("read LOADGEN_MENUS_FILE");
+    let one_round: Vec<String> = text
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .map(|(store, menu)| {
+            let mut cart = valid_cart();
+            cart["cart"]["storeId"] = json!(store.trim());
+            cart["cart"]["catalogSetId"] = json!(menu.trim());
+            cart.to_string()
+        })
+        .collect();
+    assert!(!one_round.is_empty(), "LOADGEN_MENUS_FILE lists no stores");
+    // Popped from the end: reversed, the file's first store comes first.
+    let rounds = 200_000usize.div_ceil(one_round.len());
+    one_round.iter().rev().cycle().take(rounds * one_round.len()).cloned().collect()
+}
+
 /// The same cart with problems: an unknown item and a modifier over its group's limit.
 fn invalid_cart() -> Value {
     let mut cart = valid_cart();
@@ -161,6 +182,21 @@ fn scenario(name: &str) -> Request {
         "discover-open" => get(&format!("/v1/marketplace/stores?{NEAR}&openNow=true")),
         // A partner's order list: its first page, and a page far down by the cursor
         // bench/scale.sh hands in (LOADGEN_ORDERS_CURSOR).
+        // A big menu (bench/scale.sh hands in one of its 600-dish menus; the demo's own otherwise).
+        "catalog-big" => get(&format!(
+            "/v1/marketplace/catalog-sets/{}",
+            std::env::var("LOADGEN_BIG_MENU").unwrap_or_else(|_| BAGELS_MENU.to_string())
+        )),
+        // The bagel cart priced at one store after another (LOADGEN_MENUS_FILE: a `storeId
+        // catalogSetId` per line, each a copy of the demo's bagel shop), so each request may
+        // load a menu the cache does not hold.
+        "validate-spread" => Request {
+            method: Method::POST,
+            path: "/v1/marketplace/orders/validate".into(),
+            body: None,
+            expect: StatusCode::OK,
+            bodies: Some(Mutex::new(spread_carts())),
+        },
         "orders-first" => get("/v1/marketplace/orders?limit=20"),
         "orders-deep" => get(&format!(
             "/v1/marketplace/orders?limit=20&cursor={}",
@@ -462,7 +498,7 @@ async fn main() {
             None
         };
         let request = std::sync::Arc::new(scenario(if name == "webhooks" { "place" } else { name }));
-        if let Some(bodies) = &request.bodies {
+        if let (Some(bodies), true) = (&request.bodies, matches!(name.as_str(), "place" | "webhooks")) {
             // Enough validated orders for the warm-up and the run at up to ~4k places/s.
             let count = 2_000 + 4_000 * options.seconds as usize;
             *bodies.lock().expect("bodies") = validated_bodies(&client, &options, count).await;
