@@ -37,9 +37,7 @@ async fn one_keeper_pass_cancels_and_settles_more_than_a_batch_of_unconfirmed_or
     let shop = pizzeria(&app).await;
     let orders = KEEPER_BATCH as usize + 10;
     for _ in 0..orders {
-        let order = pickup(&shop, json!([margherita("l1", 1, "small", 0)]));
-        let body = app.validated(&shop.distribution, &order, "tok_visa").await;
-        json_of(app.place(&shop.distribution, &fresh_key(), &body).await, StatusCode::CREATED).await;
+        app.place_one(&shop, &shop.distribution).await;
     }
     // Past the restaurant's time to confirm, one pass.
     app.clock.advance(Duration::minutes(11));

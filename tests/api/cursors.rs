@@ -7,12 +7,6 @@ use crate::white_box::clone_store;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn place_one(app: &TestApp, shop: &Shop, key: &str) -> Value {
-    let order = pickup(shop, json!([margherita("l1", 1, "small", 0)]));
-    let body = app.validated(key, &order, "tok_visa").await;
-    json_of(app.place(key, &fresh_key(), &body).await, StatusCode::CREATED).await
-}
-
 /// Every page of `path` (which already has a query string), following `nextCursor`: the ids of
 /// each page's items.
 async fn follow(app: &TestApp, path: &str, key: &str, list: &str, id: &str) -> Vec<Vec<String>> {
@@ -43,7 +37,7 @@ async fn orders_page_by_cursor_with_no_repeat_and_no_skip_while_new_orders_arriv
         if n == 5 {
             app.clock.advance(chrono::Duration::minutes(1));
         }
-        placed.push(place_one(&app, &shop, &shop.distribution).await["gettOrderId"].as_str().unwrap().to_string());
+        placed.push(app.place_one(&shop, &shop.distribution).await["gettOrderId"].as_str().unwrap().to_string());
     }
     let first = json_of(app.get("/v1/marketplace/orders?limit=3", &shop.distribution).await, StatusCode::OK).await;
     assert_eq!((first["totalCount"].clone(), first["totalCountExact"].clone()), (json!(7), json!(true)));
@@ -56,7 +50,7 @@ async fn orders_page_by_cursor_with_no_repeat_and_no_skip_while_new_orders_arriv
     loop {
         let next = format!("/v1/marketplace/orders?limit=3&cursor={cursor}");
         let (page, newcomer) =
-            tokio::join!(app.get(&next, &shop.distribution), place_one(&app, &shop, &shop.distribution),);
+            tokio::join!(app.get(&next, &shop.distribution), app.place_one(&shop, &shop.distribution),);
         arrived.push(newcomer["gettOrderId"].as_str().unwrap().to_string());
         let page = json_of(page, StatusCode::OK).await;
         seen.extend(page["orders"].as_array().unwrap().iter().map(|o| o["gettOrderId"].as_str().unwrap().to_string()));
@@ -92,7 +86,7 @@ async fn a_session_user_pages_through_their_own_orders_only() {
     let mut sams = Vec::new();
     for n in 0..5 {
         let who = if n % 2 == 0 { &sam } else { &kim };
-        let id = place_one(&app, &shop, who).await["gettOrderId"].as_str().unwrap().to_string();
+        let id = app.place_one(&shop, who).await["gettOrderId"].as_str().unwrap().to_string();
         if who == &sam {
             sams.push(id);
         }
@@ -108,7 +102,7 @@ async fn a_cursor_reads_only_in_its_own_list_and_never_beside_an_offset() {
     let app = TestApp::spawn().await;
     let shop = pizzeria(&app).await;
     for _ in 0..3 {
-        place_one(&app, &shop, &shop.distribution).await;
+        app.place_one(&shop, &shop.distribution).await;
     }
     let page = json_of(app.get("/v1/marketplace/orders?limit=1", &shop.distribution).await, StatusCode::OK).await;
     let cursor = page["nextCursor"].as_str().unwrap();
@@ -176,7 +170,7 @@ async fn deliveries_page_by_cursor_newest_first() {
     let endpoint = json!({"url": "http://127.0.0.1:9/hook"});
     json_of(app.post("/v1/webhooks/endpoints", &shop.distribution, &endpoint).await, StatusCode::CREATED).await;
     for _ in 0..3 {
-        place_one(&app, &shop, &shop.distribution).await;
+        app.place_one(&shop, &shop.distribution).await;
         app.clock.advance(chrono::Duration::seconds(1));
     }
     let all = json_of(app.get("/v1/webhooks/deliveries?limit=100", &shop.distribution).await, StatusCode::OK).await;

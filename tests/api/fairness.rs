@@ -38,12 +38,6 @@ async fn register(app: &TestApp, key: &str, url: &str) -> Value {
     json_of(app.post("/v1/webhooks/endpoints", key, &json!({"url": url})).await, StatusCode::CREATED).await
 }
 
-async fn place_one(app: &TestApp, shop: &Shop, distribution: &str) -> Value {
-    let order = pickup(shop, json!([margherita("l1", 1, "large", 0)]));
-    let body = app.validated(distribution, &order, "tok_visa").await;
-    json_of(app.place(distribution, &fresh_key(), &body).await, StatusCode::CREATED).await
-}
-
 fn order_ids(got: &[crate::webhooks::Received]) -> Vec<String> {
     got.iter().map(|r| r.json()["orderId"].as_str().unwrap().to_string()).collect()
 }
@@ -65,7 +59,7 @@ async fn a_tenant_whose_64_endpoints_hang_delays_only_its_own_deliveries() {
     for i in 0..64 {
         register(&app, &shop.distribution, &format!("{hole}/hook/{i}")).await;
     }
-    place_one(&app, &shop, &shop.distribution).await;
+    app.place_one(&shop, &shop.distribution).await;
     app.eventually("the abuser's endpoints to hold requests", || async {
         (held.load(Ordering::SeqCst) >= 32).then_some(())
     })
@@ -76,7 +70,7 @@ async fn a_tenant_whose_64_endpoints_hang_delays_only_its_own_deliveries() {
     let good_receiver = Receiver::start(&[]).await;
     register(&app, &good, &good_receiver.url).await;
     let started = Instant::now();
-    let order = place_one(&app, &shop, &good).await;
+    let order = app.place_one(&shop, &good).await;
     let id = order["gettOrderId"].as_str().unwrap().to_string();
     app.eventually("the restaurant's order_new for the good partner's order", || async {
         order_ids(&restaurant.got()).contains(&id).then_some(())
@@ -99,7 +93,7 @@ async fn a_failing_endpoint_trips_its_circuit_then_a_probe_closes_it() {
     let restaurant = Receiver::start(&[]).await;
     register(&app, &shop.commerce, &restaurant.url).await;
     for _ in 0..5 {
-        place_one(&app, &shop, &shop.distribution).await;
+        app.place_one(&shop, &shop.distribution).await;
     }
     received(&app, &failing, 5).await;
     let listed = app
@@ -115,7 +109,7 @@ async fn a_failing_endpoint_trips_its_circuit_then_a_probe_closes_it() {
     assert_eq!(open_until - app.clock_now(), Duration::seconds(30));
 
     // While it is open, a new order reaches the restaurant but not the resting endpoint.
-    let sixth = place_one(&app, &shop, &shop.distribution).await;
+    let sixth = app.place_one(&shop, &shop.distribution).await;
     let sixth_id = sixth["gettOrderId"].as_str().unwrap().to_string();
     app.eventually("the sixth order at the restaurant", || async {
         order_ids(&restaurant.got()).contains(&sixth_id).then_some(())
@@ -158,7 +152,7 @@ async fn endpoints_per_organisation_are_capped_and_can_be_deleted_with_their_del
     // Another organisation has a cap of its own.
     register(&app, &shop.commerce, &format!("{hole}/restaurant")).await;
 
-    place_one(&app, &shop, &shop.distribution).await;
+    app.place_one(&shop, &shop.distribution).await;
     let deliveries = |key: String| {
         let app = &app;
         async move {

@@ -430,6 +430,16 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// One large margherita at `shop`, validated and placed with `key` (an API key or a
+    /// session) under a fresh Idempotency-Key: the placed order.
+    pub async fn place_one(&self, shop: &Shop, key: &str) -> Value {
+        let order = pickup(shop, json!([margherita("l1", 1, "large", 0)]));
+        let body = self.validated(key, &order, "tok_visa").await;
+        json_of(self.place(key, &fresh_key(), &body).await, StatusCode::CREATED).await
+    }
+}
+
 pub fn fresh_key() -> String {
     Uuid::new_v4().to_string()
 }

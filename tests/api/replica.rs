@@ -165,9 +165,7 @@ async fn with_replay_paused_validate_prices_the_primary_and_a_placed_order_reads
     assert_eq!(with_basil["isValid"], false, "{with_basil}");
 
     // An order placed now is read back at once (from the primary: the replica lacks it).
-    let order = pickup(&trimmed, json!([margherita("l1", 1, "small", 0)]));
-    let body = app.validated(&key, &order, "tok_visa").await;
-    let placed = json_of(app.place(&key, &fresh_key(), &body).await, StatusCode::CREATED).await;
+    let placed = app.place_one(&trimmed, &key).await;
     let order_path = format!("/v1/marketplace/orders/{}", placed["gettOrderId"].as_str().unwrap());
     json_of(app.get(&order_path, &key).await, StatusCode::OK).await;
     let listed = json_of(app.get("/v1/marketplace/orders", &key).await, StatusCode::OK).await;
@@ -198,9 +196,7 @@ async fn a_lost_replica_is_left_for_the_primary() {
     let shop = pizzeria(&app).await;
     let key = shop.distribution.clone();
     until_the_replica_serves(&app, &key, shop.store).await;
-    let order = pickup(&shop, json!([margherita("l1", 1, "small", 0)]));
-    let body = app.validated(&key, &order, "tok_visa").await;
-    let placed = json_of(app.place(&key, &fresh_key(), &body).await, StatusCode::CREATED).await;
+    let placed = app.place_one(&shop, &key).await;
 
     pair.lose_replica();
     // Reads under way when it went may fail (503, retryable); once the watcher has noticed,

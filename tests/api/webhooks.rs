@@ -99,12 +99,6 @@ async fn register(app: &TestApp, key: &str, url: &str) -> Value {
     json_of(app.post("/v1/webhooks/endpoints", key, &json!({"url": url})).await, StatusCode::CREATED).await
 }
 
-async fn place_one(app: &TestApp, shop: &Shop) -> Value {
-    let order = pickup(shop, json!([margherita("l1", 1, "large", 0)]));
-    let body = app.validated(&shop.distribution, &order, "tok_visa").await;
-    json_of(app.place(&shop.distribution, &fresh_key(), &body).await, StatusCode::CREATED).await
-}
-
 pub async fn received(app: &TestApp, receiver: &Receiver, count: usize) -> Vec<Received> {
     app.eventually(&format!("{count} webhook requests"), || async {
         let got = receiver.got();
@@ -140,7 +134,7 @@ async fn each_party_is_told_and_every_delivery_is_signed_both_ways() {
     let listed = json_of(app.get("/v1/webhooks/endpoints", &shop.distribution).await, StatusCode::OK).await;
     assert!(listed["endpoints"][0].get("secret").is_none(), "a secret is shown once");
 
-    let order = place_one(&app, &shop).await;
+    let order = app.place_one(&shop, &shop.distribution).await;
     let created = &received(&app, &partner, 1).await[0];
     assert!(portal_signature_ok(&secret, created) && standard_signature_ok(&secret, created));
     assert!(!portal_signature_ok(&restaurant_secret, created), "another secret does not verify");
@@ -176,7 +170,7 @@ async fn a_failing_receiver_gets_every_event_after_back_off() {
     let partner = Receiver::start(&[(500, None), (502, None)]).await;
     register(&app, &shop.distribution, &partner.url).await;
     let started = app.clock_now();
-    place_one(&app, &shop).await;
+    app.place_one(&shop, &shop.distribution).await;
 
     received(&app, &partner, 1).await;
     let failed = app
@@ -222,7 +216,7 @@ async fn retry_after_is_honoured() {
     let partner = Receiver::start(&[(503, Some("600"))]).await;
     register(&app, &shop.distribution, &partner.url).await;
     let started = app.clock_now();
-    place_one(&app, &shop).await;
+    app.place_one(&shop, &shop.distribution).await;
     let failed = app
         .eventually("the 503 recorded", || async {
             let list = deliveries(&app, &shop.distribution).await;
@@ -243,7 +237,7 @@ async fn gone_disables_the_endpoint_until_enabled_and_replay_sends_again() {
     let shop = pizzeria(&app).await;
     let partner = Receiver::start(&[(410, None)]).await;
     let endpoint = register(&app, &shop.distribution, &partner.url).await;
-    let order = place_one(&app, &shop).await;
+    let order = app.place_one(&shop, &shop.distribution).await;
     let dead = app
         .eventually("the 410 recorded", || async {
             let list = deliveries(&app, &shop.distribution).await;
@@ -287,7 +281,7 @@ async fn a_delivery_out_of_attempts_is_dead_until_replayed() {
     let shop = pizzeria(&app).await;
     let partner = Receiver::start(&[(500, None), (500, None)]).await;
     register(&app, &shop.distribution, &partner.url).await;
-    place_one(&app, &shop).await;
+    app.place_one(&shop, &shop.distribution).await;
     let first = received(&app, &partner, 1).await[0].header("webhook-id").to_string();
     app.eventually("the failure recorded", || async {
         (delivery_of(&app, &shop.distribution, "order_create").await["lastStatus"] == 500).then_some(())
@@ -330,14 +324,14 @@ async fn during_a_rotation_both_secrets_verify_then_only_the_new_one() {
     assert_ne!(old, new);
     assert_eq!(rotated["previousSecretExpiresAt"], "2026-11-24T17:00:00Z");
 
-    place_one(&app, &shop).await;
+    app.place_one(&shop, &shop.distribution).await;
     let during = &received(&app, &partner, 1).await[0];
     for secret in [&old, &new] {
         assert!(portal_signature_ok(secret, during) && standard_signature_ok(secret, during), "{secret}");
     }
     app.clock.advance(Duration::hours(25));
     // (The first order is cancelled meanwhile, unconfirmed: its events arrive too.)
-    let order = place_one(&app, &shop).await;
+    let order = app.place_one(&shop, &shop.distribution).await;
     let after = app
         .eventually("the second order's event", || async {
             partner.got().into_iter().find(|r| r.json()["orderId"] == order["gettOrderId"])
