@@ -157,7 +157,8 @@ CREATE TEMP TABLE order_templates AS
   SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM orders WHERE placement = 'placed';
 CREATE TEMP TABLE order_clones AS
   SELECT gen_random_uuid() AS id, t.id AS template, now() - random() * interval '90 days' AS placed_at
-  FROM generate_series(1, :orders) g JOIN order_templates t ON t.n = g % (SELECT count(*) FROM order_templates);
+  FROM generate_series(1, :orders) g
+  JOIN order_templates t ON t.n = g % greatest((SELECT count(*) FROM order_templates), 1);
 INSERT INTO orders (id, organization_id, partner_user_id, store_id, store_organization_id, catalog_set_id, token_hash,
                     idempotency_key, placement, state, status, fulfillment_type, cart, delivery, customer,
                     payment_method, amounts, total, currency, estimated_ready_at, version, created_at, placed_at,

@@ -205,6 +205,10 @@ pub async fn find(
     // alternatives off, local to its transaction; a plan is cached per statement text, and
     // each shape's text always runs with the same settings. With text or a cuisine the
     // planner's choice stands: a rare word is cheapest through its own index.
+    // The nearest-first shape also keeps one generic plan: with the alternatives off there is
+    // nothing for a custom plan to choose, so planning each request would be pure cost
+    // (BENCHMARKS.md, the A/B of 2026-12-03). Text keeps custom plans: its best plan depends on
+    // how rare the word is.
     let force_nearest = point.is_some() && text.is_none() && query.cuisine.is_none();
     let statement = sqlx::query(&sql)
         .bind(point)
@@ -222,7 +226,7 @@ pub async fn find(
         .bind(text.map(Resolved::all_words).unwrap_or_default());
     let rows = if force_nearest {
         let mut tx = conn.begin().await?;
-        sqlx::query("SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)")
+        sqlx::query("SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)")
             .execute(&mut *tx)
             .await?;
         let rows = statement.fetch_all(&mut *tx).await?;
