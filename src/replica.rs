@@ -57,6 +57,8 @@ pub struct Watch {
     /// could hold anything, so it is never read).
     reachable: bool,
     lag: Duration,
+    /// The replica's last answer, so that a lasting condition is logged once.
+    last: Option<Replayed>,
 }
 
 /// The replica's answer to "how far have you replayed?"
@@ -74,6 +76,7 @@ impl Watch {
         if let Some(position) = primary {
             self.note(now, position);
         }
+        self.last = Some(replica);
         match replica {
             Replayed::Up(position) => {
                 self.reachable = true;
@@ -174,9 +177,10 @@ impl Reads {
             Err(_) => Replayed::Unreachable,
         };
         let mut watch = replica.watch();
+        let was = watch.last;
         watch.observe(replica.clock.now(), primary, replayed);
         metrics::gauge!(REPLICA_LAG_SECONDS).set(watch.lag().as_secs_f64());
-        if replayed == Replayed::NotAStandby {
+        if replayed == Replayed::NotAStandby && was != Some(Replayed::NotAStandby) {
             tracing::error!("DATABASE_READ_URL is not a standby of the primary: it is not read");
         }
         Some(watch.usable(replica.max_lag))

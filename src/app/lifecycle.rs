@@ -246,9 +246,9 @@ const KEEPER_CONCURRENCY: usize = 8;
 /// kind waits behind the other's backlog for more than a batch, until both come back short or
 /// a batch gets nothing done (its orders fail, and are tried again at the next pass).
 pub async fn keep_orders(state: &AppState) -> AppResult<()> {
+    let ack = chrono::Duration::from_std(state.config.ack_timeout).map_err(AppError::internal)?;
     loop {
         let now = state.now();
-        let ack = chrono::Duration::from_std(state.config.ack_timeout).map_err(AppError::internal)?;
         let unconfirmed = order_db::unconfirmed_since(&state.db, now - ack, KEEPER_BATCH).await?;
         let cancelled = each_at_once(&unconfirmed, |order_id| cancel_unconfirmed(state, order_id)).await;
         let unsettled = order_db::unsettled(&state.db, KEEPER_BATCH).await?;

@@ -2,9 +2,8 @@
 //! status history.
 
 use crate::domain::catalog::CatalogSet;
-use crate::domain::cursor::Position;
 use crate::domain::onboarding::{Onboarding, OnboardingStatus, Transition};
-use crate::domain::page::{LIST_COUNT_CAP, Page};
+use crate::domain::page::{COUNT_UP_TO, Page};
 use crate::domain::problem::Problem;
 use crate::domain::store::StoreDetails;
 use chrono::{DateTime, Utc};
@@ -186,9 +185,7 @@ pub async fn list_owned(
     status: Option<OnboardingStatus>,
     page: &Page,
 ) -> sqlx::Result<(Vec<Onboarding>, i64)> {
-    let after = page.after.unwrap_or_else(Position::newest_first_start);
-    let (at, id) = (after.at_or_start(), after.id);
-    let count_to = LIST_COUNT_CAP + 1;
+    let (at, id) = page.newest_first_below();
     let (rows, total) = match status {
         None => {
             let rows = sqlx::query_as!(
@@ -211,7 +208,7 @@ pub async fn list_owned(
                 r#"SELECT count(*) AS "count!" FROM (SELECT 1 FROM store_onboardings
                    WHERE organization_id = $1 LIMIT $2) counted"#,
                 organization_id,
-                count_to,
+                COUNT_UP_TO,
             )
             .fetch_one(pool)
             .await?;
@@ -240,7 +237,7 @@ pub async fn list_owned(
                    WHERE organization_id = $1 AND status = $2 LIMIT $3) counted"#,
                 organization_id,
                 status as OnboardingStatus,
-                count_to,
+                COUNT_UP_TO,
             )
             .fetch_one(pool)
             .await?;

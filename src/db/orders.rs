@@ -1,11 +1,10 @@
 //! Orders, their payment authorisations and the events they emit.
 
-use crate::domain::cursor::Position;
 use crate::domain::lifecycle::{State, Status};
 use crate::domain::order::{
     Amounts, Cart, Customer, Delivery, FulfillmentType, HistoryEntry, PaymentMethod, PaymentState, Placement,
 };
-use crate::domain::page::{LIST_COUNT_CAP, Page};
+use crate::domain::page::{COUNT_UP_TO, Page};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -214,9 +213,7 @@ pub async fn list_placed(
     partner_user_id: Option<&str>,
     page: &Page,
 ) -> sqlx::Result<(Vec<OrderRow>, i64)> {
-    let after = page.after.unwrap_or_else(Position::newest_first_start);
-    let (at, id) = (after.at_or_start(), after.id);
-    let count_to = LIST_COUNT_CAP + 1;
+    let (at, id) = page.newest_first_below();
     let (rows, total) = match partner_user_id {
         None => {
             let rows = sqlx::query_as!(
@@ -243,7 +240,7 @@ pub async fn list_placed(
                 r#"SELECT count(*) AS "count!" FROM (SELECT 1 FROM orders
                    WHERE organization_id = $1 AND placement = 'placed' LIMIT $2) counted"#,
                 organization_id,
-                count_to,
+                COUNT_UP_TO,
             )
             .fetch_one(pool)
             .await?;
@@ -277,7 +274,7 @@ pub async fn list_placed(
                    WHERE organization_id = $1 AND partner_user_id = $2 AND placement = 'placed' LIMIT $3) counted"#,
                 organization_id,
                 user,
-                count_to,
+                COUNT_UP_TO,
             )
             .fetch_one(pool)
             .await?;

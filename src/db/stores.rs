@@ -1,8 +1,7 @@
 //! Stores: upsert, reads and pause state. Each write also writes the store's discovery entry
 //! (`db::discovery`), in the same transaction.
 
-use crate::domain::cursor::Position;
-use crate::domain::page::{LIST_COUNT_CAP, Page};
+use crate::domain::page::{COUNT_UP_TO, Page};
 use crate::domain::store::{PauseState, Store, StoreDetails, StoreStatus};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -132,7 +131,6 @@ pub async fn get<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Res
 /// A page of the organisation's stores by id: up to `page.fetch()` after the page's cursor, or
 /// from its offset. With their count, capped.
 pub async fn list_owned(pool: &PgPool, organization_id: Uuid, page: &Page) -> sqlx::Result<(Vec<Store>, i64)> {
-    let after = page.after.unwrap_or_else(Position::by_id_start);
     let rows = sqlx::query_as!(
         StoreRow,
         r#"SELECT s.id, s.organization_id, s.details AS "details: Json<StoreDetails>", s.status AS "status: StoreStatus",
@@ -140,7 +138,7 @@ pub async fn list_owned(pool: &PgPool, organization_id: Uuid, page: &Page) -> sq
            FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id
            WHERE s.organization_id = $1 AND s.id > $2 ORDER BY s.id LIMIT $3 OFFSET $4"#,
         organization_id,
-        after.id,
+        page.by_id_above(),
         page.fetch(),
         page.offset,
     )
@@ -149,7 +147,7 @@ pub async fn list_owned(pool: &PgPool, organization_id: Uuid, page: &Page) -> sq
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM (SELECT 1 FROM stores WHERE organization_id = $1 LIMIT $2) counted"#,
         organization_id,
-        LIST_COUNT_CAP + 1,
+        COUNT_UP_TO,
     )
     .fetch_one(pool)
     .await?;

@@ -1,7 +1,6 @@
 //! Webhook endpoints and deliveries, every statement checked against the schema at build time.
 
-use crate::domain::cursor::Position;
-use crate::domain::page::{LIST_COUNT_CAP, Page};
+use crate::domain::page::{COUNT_UP_TO, Page};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -343,9 +342,7 @@ pub async fn list_deliveries(
     state: Option<&str>,
     page: &Page,
 ) -> sqlx::Result<(Vec<DeliveryRow>, i64)> {
-    let after = page.after.unwrap_or_else(Position::newest_first_start);
-    let (at, id) = (after.at_or_start(), after.id);
-    let count_to = LIST_COUNT_CAP + 1;
+    let (at, id) = page.newest_first_below();
     let (rows, total) = match state {
         None => {
             let rows = sqlx::query_as!(
@@ -367,7 +364,7 @@ pub async fn list_deliveries(
                 r#"SELECT count(*) AS "count!" FROM (SELECT 1 FROM webhook_deliveries
                    WHERE organization_id = $1 LIMIT $2) counted"#,
                 organization_id,
-                count_to,
+                COUNT_UP_TO,
             )
             .fetch_one(pool)
             .await?;
@@ -395,7 +392,7 @@ pub async fn list_deliveries(
                    WHERE organization_id = $1 AND state = $2 LIMIT $3) counted"#,
                 organization_id,
                 state,
-                count_to,
+                COUNT_UP_TO,
             )
             .fetch_one(pool)
             .await?;

@@ -2,12 +2,17 @@
 
 use super::cursor::{ListKind, Position};
 use super::problem::Problem;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
 /// A list's `totalCount` is exact up to this many rows, then it is this cap with
 /// `totalCountExact: false`: counting is bounded like the page itself.
 pub const LIST_COUNT_CAP: i64 = 10_000;
+/// What a list's count query counts to: one past the cap, so an exact count of the cap can be
+/// told from a list that holds more.
+pub const COUNT_UP_TO: i64 = LIST_COUNT_CAP + 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
@@ -18,6 +23,18 @@ pub struct Page {
 }
 
 impl Page {
+    /// Where a newest-first page starts: the `(time, id)` its rows sort below (the cursor's
+    /// row, or above every row on the first page).
+    pub fn newest_first_below(&self) -> (DateTime<Utc>, Uuid) {
+        let after = self.after.unwrap_or_else(Position::newest_first_start);
+        (after.at_or_start(), after.id)
+    }
+
+    /// Where a page by id starts: the id its rows sort above.
+    pub fn by_id_above(&self) -> Uuid {
+        self.after.unwrap_or_else(Position::by_id_start).id
+    }
+
     /// A list's page: `limit` with either `offset` or a `cursor` of `list`, or every problem.
     pub fn check_list(
         limit: Option<i64>,

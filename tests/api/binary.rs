@@ -21,7 +21,7 @@ pub struct Server {
 
 impl Server {
     pub async fn start(database_url: &str) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free_port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_marketfront"));
         let child = binary_logging(&mut command)
             .arg("serve")

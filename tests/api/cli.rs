@@ -55,10 +55,6 @@ async fn keys_are_managed_from_the_command_line() {
     assert!(!refused.status.success());
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 #[tokio::test]
 async fn serve_creates_its_database_loads_the_demo_and_stops_cleanly_on_sigterm() {
     let name = format!("mf_test_{}_{}", chrono::Utc::now().timestamp(), uuid::Uuid::new_v4().simple());

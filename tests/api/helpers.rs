@@ -440,6 +440,21 @@ impl TestApp {
     }
 }
 
+/// A port nothing listens on right now, for a server the test starts itself.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The value of the first Prometheus sample whose line starts with `prefix` (label order is
+/// the code's), or 0 when there is none yet.
+pub fn metric_sample(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
 pub fn fresh_key() -> String {
     Uuid::new_v4().to_string()
 }

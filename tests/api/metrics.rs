@@ -4,15 +4,6 @@ use crate::binary::{Scene, Server};
 use crate::helpers::*;
 use reqwest::StatusCode;
 
-/// The value of the first sample whose line starts with `prefix` (label order is the code's).
-fn sample(text: &str, prefix: &str) -> f64 {
-    text.lines()
-        .find(|l| l.starts_with(prefix))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
-
 /// A process of its own, so that its recorder counts this test's requests and nothing else:
 /// every figure is exact.
 #[tokio::test]
@@ -45,15 +36,15 @@ async fn requests_and_business_events_are_counted() {
     let after = scrape().await;
     let route = r#"route="/v1/marketplace/stores/{store_id}""#;
     let store_reads = format!(r#"http_requests_total{{method="GET",{route},status="200"}}"#);
-    assert_eq!(sample(&before, &store_reads), 0.0, "{before}");
-    assert_eq!(sample(&after, &store_reads), 2.0, "{after}");
+    assert_eq!(metric_sample(&before, &store_reads), 0.0, "{before}");
+    assert_eq!(metric_sample(&after, &store_reads), 2.0, "{after}");
     let places = r#"http_requests_total{method="POST",route="/v1/marketplace/orders/place",status="201"}"#;
-    assert_eq!(sample(&after, places), 2.0, "{after}");
+    assert_eq!(metric_sample(&after, places), 2.0, "{after}");
     assert!(!after.contains(&store), "ids never become labels");
     assert!(after.contains("http_request_duration_seconds_bucket"), "latency is a histogram");
-    assert_eq!(sample(&after, "orders_placed_total"), 1.0, "the replay placed nothing");
-    assert_eq!(sample(&after, "idempotent_replays_total"), 1.0);
-    assert_eq!(sample(&after, r#"payment_authorizations_total{outcome="approved"}"#), 1.0);
+    assert_eq!(metric_sample(&after, "orders_placed_total"), 1.0, "the replay placed nothing");
+    assert_eq!(metric_sample(&after, "idempotent_replays_total"), 1.0);
+    assert_eq!(metric_sample(&after, r#"payment_authorizations_total{outcome="approved"}"#), 1.0);
     assert!(after.contains("webhook_deliveries_pending"));
     assert!(after.contains(r#"db_pool_connections{state="open"}"#));
 }

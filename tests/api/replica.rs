@@ -18,10 +18,6 @@ struct Pair {
     replica: String,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn pair_script(arguments: &[&str]) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/replica-pair.sh");
     let status = Command::new(script).args(arguments).status().expect("run tests/replica-pair.sh");
@@ -87,16 +83,9 @@ async fn app_on(pair: &Pair, max_lag: Duration) -> TestApp {
 
 /// How many reads of `kind` the `server` answered, by the process's metrics (only this module's
 /// apps have a replica, so only they count these; and only the first test reads orders).
-async fn reads(app: &TestApp, kind: &str, server: &str) -> u64 {
+async fn reads(app: &TestApp, kind: &str, server: &str) -> f64 {
     let text = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
-    text.lines()
-        .filter(|line| {
-            line.starts_with("database_reads_total{")
-                && line.contains(&format!("kind=\"{kind}\""))
-                && line.contains(&format!("server=\"{server}\""))
-        })
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum()
+    metric_sample(&text, &format!("database_reads_total{{kind=\"{kind}\",server=\"{server}\"}}"))
 }
 
 fn near_new_york() -> &'static str {
