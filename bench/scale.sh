@@ -141,11 +141,13 @@ INSERT INTO catalog_sets (id, store_id, document, created_at, updated_at)
   JOIN extras x ON x.v = c.g % 10
   CROSS JOIN LATERAL (SELECT min(key) AS id FROM jsonb_object_keys(k.document -> 'catalogs') key) first;
 -- The entry of the template with the clone's position (domain::geo::unit_vector) and pause.
-INSERT INTO discovery_entries
+INSERT INTO discovery_entries (store_id, location, delivery_allowed, pickup_allowed, delivery_reach, paused,
+                               resume_at, time_zone_id, open_hours, cuisines, name_words, cuisine_words,
+                               menu_words, items_by_word, listed)
   SELECT c.store_id,
          cube(array[cos(radians(c.lat)) * cos(radians(c.lon)), cos(radians(c.lat)) * sin(radians(c.lon)),
                     sin(radians(c.lat))]),
-         e.delivery_allowed, e.pickup_allowed, e.delivery_reach, c.paused, NULL, e.time_zone, e.open_hours,
+         e.delivery_allowed, e.pickup_allowed, e.delivery_reach, c.paused, NULL, e.time_zone_id, e.open_hours,
          e.cuisines, e.name_words, e.cuisine_words, e.menu_words, e.items_by_word, e.listed
   FROM clones c JOIN discovery_entries e ON e.store_id = c.template;
 VACUUM ANALYZE stores, catalog_sets, discovery_entries;

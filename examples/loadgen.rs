@@ -176,6 +176,8 @@ fn scenario(name: &str) -> Request {
         "catalog" => get(&format!("/v1/marketplace/catalog-sets/{BAGELS_MENU}")),
         // Discovery's shapes, as bench/scale.sh compares them between the demo and a city.
         "discover-near" => get(&format!("/v1/marketplace/stores?{NEAR}")),
+        // As many stores as the demo has (4), so the answer is the demo's size in a city too.
+        "discover-near4" => get("/v1/marketplace/stores?latitude=40.7128&longitude=-74.0060&limit=4"),
         "discover-delivery" => get(&format!("/v1/marketplace/stores?{NEAR}&fulfillmentType=DeliveryByMerchant")),
         "discover-text" => get(&format!("/v1/marketplace/stores?{NEAR}&query=bagel")),
         "discover-typo" => get(&format!("/v1/marketplace/stores?{NEAR}&query=bagle")),

@@ -27,16 +27,30 @@ fn multirange(ranges: &[(i32, i32)]) -> String {
 /// the vocabulary.
 pub async fn index_store(conn: &mut PgConnection, store: &Store) -> sqlx::Result<()> {
     let entry = Entry::of(store);
+    // Numbered once per zone; a zone Postgres does not know gets no number (never open now).
+    // Only a zone not numbered yet is inserted: an insert that conflicts still uses up a
+    // number, and openNow's array of zones is as long as the highest number.
+    sqlx::query(
+        "INSERT INTO discovery_time_zones (name)
+         SELECT known_time_zone($1)
+         WHERE known_time_zone($1) IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM discovery_time_zones WHERE name = known_time_zone($1))
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(&entry.time_zone)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "INSERT INTO discovery_entries (store_id, location, delivery_allowed, pickup_allowed, delivery_reach,
-             paused, resume_at, time_zone, open_hours, cuisines, name_words, cuisine_words, menu_words,
+             paused, resume_at, time_zone_id, open_hours, cuisines, name_words, cuisine_words, menu_words,
              items_by_word, listed)
-         VALUES ($1, cube($2::float8[]), $3, $4, $5, $6, $7, known_time_zone($8), $9::text::int4multirange, $10,
+         VALUES ($1, cube($2::float8[]), $3, $4, $5, $6, $7,
+                 (SELECT id FROM discovery_time_zones WHERE name = known_time_zone($8)), $9::text::int4multirange, $10,
                  array_to_tsvector($11::text[]), array_to_tsvector($12::text[]), ''::tsvector, '{}'::jsonb, false)
          ON CONFLICT (store_id) DO UPDATE SET
              location = EXCLUDED.location, delivery_allowed = EXCLUDED.delivery_allowed,
              pickup_allowed = EXCLUDED.pickup_allowed, delivery_reach = EXCLUDED.delivery_reach,
-             paused = EXCLUDED.paused, resume_at = EXCLUDED.resume_at, time_zone = EXCLUDED.time_zone,
+             paused = EXCLUDED.paused, resume_at = EXCLUDED.resume_at, time_zone_id = EXCLUDED.time_zone_id,
              open_hours = EXCLUDED.open_hours, cuisines = EXCLUDED.cuisines, name_words = EXCLUDED.name_words,
              cuisine_words = EXCLUDED.cuisine_words",
     )
@@ -130,14 +144,28 @@ pub struct Hit {
     pub items_by_word: BTreeMap<String, Vec<String>>,
 }
 
+/// What a store must be to match, whatever the shape: listed, offering the fulfilment asked
+/// (delivery only where the point is within its reach), and with `openNow` not paused and
+/// inside its hours. `{distance}` is the chord to the point, or NULL without one. The zones'
+/// seconds are one value for the whole statement (a scalar subquery), not one per store.
+const MATCHES: &str = "e.listed
+    AND ($3::boolean IS NULL
+         OR ($3 AND e.delivery_allowed AND ($1::float8[] IS NULL OR {distance} <= e.delivery_reach))
+         OR (NOT $3 AND e.pickup_allowed))
+    AND (NOT $7 OR (NOT (e.paused AND (e.resume_at IS NULL OR e.resume_at > $8))
+                    AND e.open_hours @> ((SELECT zone_week_seconds($8)))[e.time_zone_id]))";
+
 /// The stores a checked query finds (the page asked for) and how many match, counted up to
 /// `cap` + 1, in one statement.
 ///
-/// The scan is nearest-first through the location index and stops after `cap` + 1
-/// matches, so its cost is bounded whatever the number of stores; the radius is applied to
-/// what it found (rows come nearest first, so beyond the radius is a tail). Results rank by
-/// relevance (a query word in the name counts 3, in the cuisines 2, on the menu 1), then
-/// distance, then id.
+/// Near a point without text or a cuisine, the page is the nearest matches (a nearest-first
+/// scan that stops after the page) and the count is a bounding-box scan of the same index
+/// (for delivery, no wider than the longest reach) that stops after `cap` + 1 matches; every
+/// column either filters on is in the index. Otherwise the scan is nearest-first (or by id)
+/// and stops after `cap` + 1 matches, and the page is ranked among them: by relevance (a query
+/// word in the name counts 3, in the cuisines 2, on the menu 1), then distance, then id. Either
+/// way rows come nearest first, so the radius cuts a tail and the cost is bounded whatever the
+/// number of stores.
 pub async fn find(
     conn: &mut PgConnection,
     query: &Discovery,
@@ -147,71 +175,11 @@ pub async fn find(
 ) -> sqlx::Result<(Vec<Hit>, i64)> {
     let point = query.near.map(|(lat, lon)| unit_vector(lat, lon).to_vec());
     let delivery = query.fulfillment.map(|kind| kind == FulfillmentType::DeliveryByMerchant);
-    let (order, distance) = match point {
-        Some(_) => ("e.location <-> cube($1::float8[])", "e.location <-> cube($1::float8[])"),
-        None => ("e.store_id", "NULL::float8"),
-    };
-    let (text_filter, rank) = match text {
-        Some(_) => (
-            "AND (e.name_words || e.cuisine_words || e.menu_words) @@ $4::tsquery",
-            "(SELECT coalesce(sum(CASE WHEN h.name_words @@ q THEN 3 WHEN h.cuisine_words @@ q THEN 2 ELSE 1 END), 0)
-              FROM unnest($5::text[]::tsquery[]) q)",
-        ),
-        None => ("", "0::int8"),
-    };
-    // Each shape is its own statement text, so the plan cached for it was made under the
-    // settings this shape always runs with (below).
-    let cuisine_filter = if query.cuisine.is_some() { "AND $6 = ANY (e.cuisines)" } else { "AND $6::text IS NULL" };
-    let sql = format!(
-        "WITH hits AS MATERIALIZED (
-            SELECT e.store_id, {distance} AS chord, e.name_words, e.cuisine_words
-            FROM discovery_entries e
-            WHERE e.listed
-              AND ($3::boolean IS NULL
-                   OR ($3 AND e.delivery_allowed AND ($1::float8[] IS NULL OR {distance} <= e.delivery_reach))
-                   OR (NOT $3 AND e.pickup_allowed))
-              {cuisine_filter}
-              AND (NOT $7 OR (NOT (e.paused AND (e.resume_at IS NULL OR e.resume_at > $8))
-                   AND e.time_zone IS NOT NULL
-                   AND e.open_hours @> ((extract(isodow FROM $8 AT TIME ZONE e.time_zone)::int - 1) * 86400
-                                        + floor(extract(epoch FROM ($8 AT TIME ZONE e.time_zone)::time))::int)))
-              {text_filter}
-            ORDER BY {order}
-            LIMIT $9 + 1
-         ),
-         within AS (
-            SELECT h.store_id, h.chord, {rank} AS rank FROM hits h WHERE h.chord IS NULL OR h.chord <= $2
-         ),
-         total AS (SELECT count(*) AS n FROM within),
-         page AS (
-            SELECT * FROM within ORDER BY rank DESC, chord NULLS LAST, store_id LIMIT $10 OFFSET $11
-         )
-         SELECT t.n AS total, p.chord, p.rank,
-                s.id, s.organization_id, s.details, s.status, s.pause_reason, s.resume_at,
-                c.id AS catalog_set_id, s.version, s.created_at, s.updated_at,
-                (SELECT jsonb_object_agg(w, e.items_by_word -> w) FROM unnest($12::text[]) w
-                 WHERE e.items_by_word ? w) AS matched
-         FROM total t
-         LEFT JOIN (page p
-                    JOIN stores s ON s.id = p.store_id
-                    JOIN catalog_sets c ON c.store_id = p.store_id
-                    JOIN discovery_entries e ON e.store_id = p.store_id) ON true
-         ORDER BY p.rank DESC, p.chord NULLS LAST, p.store_id"
-    );
-    // Without text or a cuisine, every listed store is a candidate and the nearest-first scan
-    // is always the plan to use (it stops after cap + 1 matches), but the planner cannot know
-    // how many stores are open now or deliver here: it guesses a small fraction, then scans
-    // and sorts them all (BENCHMARKS.md, the city table). So that shape runs with the
-    // alternatives off, local to its transaction; a plan is cached per statement text, and
-    // each shape's text always runs with the same settings. With text or a cuisine the
-    // planner's choice stands: a rare word is cheapest through its own index.
-    // The nearest-first shape also keeps one generic plan: with the alternatives off there is
-    // nothing for a custom plan to choose, so planning each request would be pure cost
-    // (BENCHMARKS.md, the A/B of 2026-12-03). Text keeps custom plans: its best plan depends on
-    // how rare the word is.
-    let force_nearest = point.is_some() && text.is_none() && query.cuisine.is_none();
+    let nearest = point.is_some() && text.is_none() && query.cuisine.is_none();
+    let sql =
+        if nearest { nearest_sql() } else { ranked_sql(point.is_some(), text.is_some(), query.cuisine.is_some()) };
     let statement = sqlx::query(&sql)
-        .bind(point)
+        .bind(point.clone())
         .bind(chord_of_km(query.radius_km))
         .bind(delivery)
         .bind(text.map(Resolved::query))
@@ -224,14 +192,25 @@ pub async fn find(
         .bind(query.page.limit.min(cap.saturating_sub(query.page.offset)).max(0))
         .bind(query.page.offset.min(cap))
         .bind(text.map(Resolved::all_words).unwrap_or_default());
-    let rows = if force_nearest {
-        let mut tx = conn.begin().await?;
-        sqlx::query("SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)")
-            .execute(&mut *tx)
+    // The nearest shape's plan is always the two index scans, but the planner cannot know how
+    // many stores are open now or deliver here: it guesses a small fraction, then scans and
+    // sorts them all (BENCHMARKS.md, the city table). So that shape runs with the alternatives
+    // off, local to its transaction, and keeps one generic plan (with nothing left to choose,
+    // planning each request would be pure cost: BENCHMARKS.md, the A/B of 2026-12-03). A plan
+    // is cached per statement text, and each shape's text always runs with the same settings.
+    // With text or a cuisine the planner's choice stands: a rare word is cheapest through its
+    // own index, and how rare it is differs per request.
+    let rows = if nearest {
+        // One round trip for BEGIN and the settings; the transaction wrote nothing, so it is
+        // dropped rather than committed, and its ROLLBACK goes out with the connection's
+        // check on release instead of costing this request a round trip of its own.
+        let mut tx = conn
+            .begin_with(
+                "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; \
+                 SET LOCAL plan_cache_mode = force_generic_plan",
+            )
             .await?;
-        let rows = statement.fetch_all(&mut *tx).await?;
-        tx.commit().await?;
-        rows
+        statement.fetch_all(&mut *tx).await?
     } else {
         statement.fetch_all(conn).await?
     };
@@ -250,4 +229,86 @@ pub async fn find(
         });
     }
     Ok((hits, total))
+}
+
+/// The page's stores with their rows, after `total` and a `page (store_id, chord, rank)`.
+const PAGE_ROWS: &str = "SELECT t.n AS total, p.chord, p.rank,
+        s.id, s.organization_id, s.details, s.status, s.pause_reason, s.resume_at,
+        c.id AS catalog_set_id, s.version, s.created_at, s.updated_at,
+        (SELECT jsonb_object_agg(w, e.items_by_word -> w) FROM unnest($12::text[]) w
+         WHERE e.items_by_word ? w) AS matched
+ FROM total t
+ LEFT JOIN (page p
+            JOIN stores s ON s.id = p.store_id
+            JOIN catalog_sets c ON c.store_id = p.store_id
+            JOIN discovery_entries e ON e.store_id = p.store_id) ON true
+ ORDER BY p.rank DESC, p.chord NULLS LAST, p.store_id";
+
+/// Near a point, no text, no cuisine: the page nearest first, the count by bounding box.
+fn nearest_sql() -> String {
+    let distance = "e.location <-> cube($1::float8[])";
+    let matches = MATCHES.replace("{distance}", distance);
+    format!(
+        "WITH nearest AS MATERIALIZED (
+            SELECT e.store_id, {distance} AS chord
+            FROM discovery_entries e
+            WHERE {matches}
+            ORDER BY {distance}
+            LIMIT $10 + $11
+         ),
+         page AS (
+            SELECT n.store_id, n.chord, 0::int8 AS rank FROM nearest n WHERE n.chord <= $2
+            ORDER BY n.chord, n.store_id OFFSET $11
+         ),
+         total AS (
+            SELECT count(*) AS n FROM (
+                SELECT 1 FROM discovery_entries e
+                WHERE {matches}
+                  AND e.location <@ cube_enlarge(cube($1::float8[]),
+                          CASE WHEN $3 THEN least($2, (SELECT max(r.delivery_reach) FROM discovery_entries r
+                                                       WHERE r.listed AND r.delivery_allowed))
+                               ELSE $2 END, 3)
+                  AND {distance} <= $2
+                LIMIT $9 + 1
+            ) counted
+         )
+         {PAGE_ROWS}"
+    )
+}
+
+/// Every other shape: the nearest (or first by id) `cap` + 1 matches, ranked.
+fn ranked_sql(near: bool, text: bool, cuisine: bool) -> String {
+    let (order, distance) = if near {
+        ("e.location <-> cube($1::float8[])", "e.location <-> cube($1::float8[])")
+    } else {
+        ("e.store_id", "NULL::float8")
+    };
+    let (text_filter, rank) = if text {
+        (
+            "AND (e.name_words || e.cuisine_words || e.menu_words) @@ $4::tsquery",
+            "(SELECT coalesce(sum(CASE WHEN h.name_words @@ q THEN 3 WHEN h.cuisine_words @@ q THEN 2 ELSE 1 END), 0)
+              FROM unnest($5::text[]::tsquery[]) q)",
+        )
+    } else {
+        ("", "0::int8")
+    };
+    let cuisine_filter = if cuisine { "AND $6 = ANY (e.cuisines)" } else { "AND $6::text IS NULL" };
+    let matches = MATCHES.replace("{distance}", distance);
+    format!(
+        "WITH hits AS MATERIALIZED (
+            SELECT e.store_id, {distance} AS chord, e.name_words, e.cuisine_words
+            FROM discovery_entries e
+            WHERE {matches} {cuisine_filter} {text_filter}
+            ORDER BY {order}
+            LIMIT $9 + 1
+         ),
+         within AS (
+            SELECT h.store_id, h.chord, {rank} AS rank FROM hits h WHERE h.chord IS NULL OR h.chord <= $2
+         ),
+         total AS (SELECT count(*) AS n FROM within),
+         page AS (
+            SELECT * FROM within ORDER BY rank DESC, chord NULLS LAST, store_id LIMIT $10 OFFSET $11
+         )
+         {PAGE_ROWS}"
+    )
 }

@@ -35,16 +35,21 @@ pub async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What every connection of ours runs with: no JIT compilation. Our statements are short and
+/// indexed, but a generic plan's cost estimate can pass `jit_above_cost`, and then compiling
+/// costs far more than the query (BENCHMARKS.md, discovery at a city's scale).
+fn ours(url: &str, application: &str) -> anyhow::Result<PgConnectOptions> {
+    Ok(PgConnectOptions::from_str(url)?.application_name(application).options([("jit", "off")]))
+}
+
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
-    pool(PgConnectOptions::from_str(url)?.application_name("marketfront"), max_connections).await
+    pool(ours(url, "marketfront")?, max_connections).await
 }
 
 /// A pool whose commits do not wait for the disk flush (`synchronous_commit = off`): for writes
 /// whose loss in a crash is harmless and cheap to redo, such as validatedOrderTokens.
 pub async fn connect_relaxed(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
-    let options = PgConnectOptions::from_str(url)?
-        .application_name("marketfront-relaxed")
-        .options([("synchronous_commit", "off")]);
+    let options = ours(url, "marketfront-relaxed")?.options([("synchronous_commit", "off")]);
     pool(options, max_connections).await
 }
 
@@ -52,9 +57,7 @@ pub async fn connect_relaxed(url: &str, max_connections: u32) -> anyhow::Result<
 /// so that a replica that is down delays neither start-up nor, beyond a short wait, any read
 /// (the routing in `crate::replica` falls back to the primary).
 pub fn connect_replica(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
-    let options = PgConnectOptions::from_str(url)?
-        .application_name("marketfront-replica")
-        .options([("default_transaction_read_only", "on")]);
+    let options = ours(url, "marketfront-replica")?.options([("default_transaction_read_only", "on")]);
     Ok(PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(1))

@@ -230,3 +230,71 @@ async fn stores_written_before_the_index_are_indexed_when_a_server_starts() {
     assert_eq!(ids(&page), [t.ramen_ya, t.tokyo_kitchen, t.corner_deli]);
     assert_eq!(matched(&page, 2), json!(["Vegan Ramen", "Tonkotsu Ramen"]), "the menu part too");
 }
+
+/// Near a point without text, the page and the count come from two different scans of the
+/// location index (nearest first, and a bounding box no wider than the longest delivery
+/// reach): for every such shape they must find the same stores.
+#[tokio::test]
+async fn near_a_point_the_count_finds_exactly_the_stores_the_pages_list() {
+    let app = TestApp::spawn().await;
+    let commerce = app.commerce_key().await;
+    let key = app.distribution_key().await;
+    let monday_noon_in_new_york = Utc.with_ymd_and_hms(2026, 11, 23, 17, 0, 0).unwrap();
+    app.clock.set(monday_noon_in_new_york);
+    // (name, km north of HERE, delivers, delivery radius, time zone, hours)
+    let made = [
+        ("Near", 0.5, true, 5, "America/New_York", ("09:00:00", "21:00:00")),
+        ("Short reach", 2.0, true, 1, "America/New_York", ("09:00:00", "21:00:00")),
+        ("Long reach", 7.0, true, 10, "America/Chicago", ("09:00:00", "21:00:00")),
+        ("Pickup only", 3.0, false, 0, "America/New_York", ("09:00:00", "21:00:00")),
+        ("Closed now", 4.0, true, 8, "America/Los_Angeles", ("01:00:00", "02:00:00")),
+        ("Beyond the radius", 60.0, true, 80, "America/New_York", ("09:00:00", "21:00:00")),
+    ];
+    let mut ids_of = std::collections::HashMap::new();
+    for (name, km, delivers, radius, zone, (opens, closes)) in made {
+        let mut body = store_body(name);
+        body["address"]["latitude"] = json!(40.75 + km / 111.2);
+        body["deliveryAllowed"] = json!(delivers);
+        body["deliveryRadiusKm"] = json!(radius);
+        body["timezone"] = json!(zone);
+        body["availability"] = every_day(opens, closes);
+        ids_of.insert(name, app.store_with_menu(&commerce, &body).await);
+    }
+    let expect = |names: &[&str]| -> Vec<Uuid> { names.iter().map(|name| ids_of[name]).collect() };
+    let shapes = [
+        ("", expect(&["Near", "Short reach", "Pickup only", "Closed now", "Long reach"])),
+        ("&fulfillmentType=Pickup", expect(&["Near", "Short reach", "Pickup only", "Closed now", "Long reach"])),
+        ("&fulfillmentType=DeliveryByMerchant", expect(&["Near", "Closed now", "Long reach"])),
+        ("&openNow=true", expect(&["Near", "Short reach", "Pickup only", "Long reach"])),
+        ("&openNow=true&fulfillmentType=DeliveryByMerchant", expect(&["Near", "Long reach"])),
+        ("&radiusKm=3.5", expect(&["Near", "Short reach", "Pickup only"])),
+        ("&radiusKm=3.5&fulfillmentType=DeliveryByMerchant", expect(&["Near"])),
+        (
+            "&radiusKm=100&fulfillmentType=DeliveryByMerchant",
+            expect(&["Near", "Closed now", "Long reach", "Beyond the radius"]),
+        ),
+    ];
+    for (shape, expected) in shapes {
+        let all =
+            json_of(app.get(&format!("/v1/marketplace/stores?{HERE}{shape}&limit=50"), &key).await, StatusCode::OK)
+                .await;
+        assert_eq!(ids(&all), expected, "{shape}: nearest first");
+        assert_eq!((all["totalCount"].clone(), all["totalCountExact"].clone()), (json!(expected.len()), json!(true)));
+        // The count does not depend on the page: a page of one, and the last page.
+        let one =
+            json_of(app.get(&format!("/v1/marketplace/stores?{HERE}{shape}&limit=1"), &key).await, StatusCode::OK)
+                .await;
+        assert_eq!(one["totalCount"], json!(expected.len()), "{shape}: a page of one");
+        let offset = expected.len() - 1;
+        let last = app.get(&format!("/v1/marketplace/stores?{HERE}{shape}&limit=5&offset={offset}"), &key).await;
+        let last = json_of(last, StatusCode::OK).await;
+        assert_eq!(ids(&last), expected[offset..], "{shape}: the last page");
+    }
+    // Writing stores over and over numbers each time zone once: openNow's array of zones is as
+    // long as the highest number.
+    for _ in 0..3 {
+        app.store_with_menu(&commerce, &store_body("Another")).await;
+    }
+    let zones = app.count("SELECT coalesce(max(id), 0)::int8 FROM discovery_time_zones").await;
+    assert_eq!(zones, 3, "New York, Chicago, Los Angeles");
+}
