@@ -22,10 +22,14 @@ $$;
 -- is what COST says: as a subquery over the table, the planner would weigh it into every
 -- discovery plan, and then keep planning the text shapes per request instead of settling on a
 -- generic plan (BENCHMARKS.md). Discovery calls it once per statement, in a scalar subquery.
-CREATE FUNCTION zone_week_seconds(at timestamptz) RETURNS int[] LANGUAGE sql STABLE COST 1 AS $$
-    SELECT array_agg(local_week_second(at, z.name) ORDER BY i)
-    FROM generate_series(1, (SELECT max(id) FROM discovery_time_zones)) i
-    LEFT JOIN discovery_time_zones z ON z.id = i
+CREATE FUNCTION zone_week_seconds(at timestamptz) RETURNS int[] LANGUAGE plpgsql STABLE COST 1 AS $$
+BEGIN
+    -- PL/pgSQL keeps this statement's plan for the session; an SQL function would plan its
+    -- body again on every call.
+    RETURN (SELECT array_agg(local_week_second(at, z.name) ORDER BY i)
+            FROM generate_series(1, (SELECT max(id) FROM discovery_time_zones)) i
+            LEFT JOIN discovery_time_zones z ON z.id = i);
+END
 $$;
 
 INSERT INTO discovery_time_zones (name)
