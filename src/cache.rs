@@ -9,9 +9,11 @@
 //! and the whole cache stays within `MARKETFRONT_CACHE_MB`, by what its entries weigh.
 //!
 //! Recently seen API keys are cached the same way (`marketfront_keys_changed` clears them), so
-//! a hot request costs no database read for authentication either.
+//! a hot request costs no database read for authentication either; so are SDK sessions, live
+//! or revoked (`marketfront_session_changed` names the one revoked).
 
 use crate::db;
+use crate::db::sessions::SessionState;
 use crate::domain::snapshot::{MenuSnapshot, StoreSnapshot};
 use moka::sync::Cache;
 use sqlx::PgPool;
@@ -46,6 +48,8 @@ pub struct CatalogCache {
     keys: Cache<Vec<u8>, Arc<KnownKey>>,
     /// Distribution organisations with a live key, for sessions; cleared with `keys`.
     organizations: Cache<Uuid, Arc<KeyedUntil>>,
+    /// SDK sessions by id, as their rows say (revoked or not).
+    sessions: Cache<Uuid, Arc<SessionState>>,
     stores: Cache<Uuid, Arc<StoreSnapshot>>,
     /// By catalog set id.
     menus: Cache<Uuid, Arc<MenuSnapshot>>,
@@ -86,8 +90,9 @@ impl CatalogCache {
         CatalogCache {
             keys: bounded(bytes / 16, |_, _| SMALL_ENTRY_BYTES),
             organizations: bounded(bytes / 16, |_, _| SMALL_ENTRY_BYTES),
+            sessions: bounded(bytes / 16, |_, _| SMALL_ENTRY_BYTES),
             stores: bounded(bytes / 8, store_weight),
-            menus: bounded(bytes - bytes / 16 - bytes / 16 - bytes / 8, menu_weight),
+            menus: bounded(bytes - 3 * (bytes / 16) - bytes / 8, menu_weight),
             epoch: AtomicU64::new(0),
             gate: RwLock::new(()),
             listening: AtomicBool::new(false),
@@ -153,6 +158,24 @@ impl CatalogCache {
         self.keep(&self.organizations, id, Arc::new(keyed), epoch);
     }
 
+    /// A session's state, from the cache, or else from `pool` (and then kept, unless a
+    /// revocation was heard meanwhile). `None`: no such session (never minted, or reaped).
+    pub async fn session(&self, pool: &PgPool, id: Uuid) -> sqlx::Result<Option<SessionState>> {
+        if let Some(hit) = self.lookup(&self.sessions, &id) {
+            return Ok(Some(*hit));
+        }
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let Some(state) = db::sessions::get(pool, id).await? else { return Ok(None) };
+        self.keep(&self.sessions, id, Arc::new(state), epoch);
+        Ok(Some(state))
+    }
+
+    /// Forgets a session: called by the listener for every instance's revocations, and by the
+    /// revocation itself, so that the instance which made it refuses the session at once.
+    pub fn invalidate_session(&self, id: Uuid) {
+        self.invalidate(|| self.sessions.invalidate(&id));
+    }
+
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)
     }
@@ -201,6 +224,7 @@ impl CatalogCache {
         self.invalidate(|| {
             self.keys.invalidate_all();
             self.organizations.invalidate_all();
+            self.sessions.invalidate_all();
             self.stores.invalidate_all();
             self.menus.invalidate_all();
         });
@@ -211,10 +235,12 @@ impl CatalogCache {
     pub fn weighed_bytes(&self) -> u64 {
         self.keys.run_pending_tasks();
         self.organizations.run_pending_tasks();
+        self.sessions.run_pending_tasks();
         self.stores.run_pending_tasks();
         self.menus.run_pending_tasks();
         self.keys.weighted_size()
             + self.organizations.weighted_size()
+            + self.sessions.weighted_size()
             + self.stores.weighted_size()
             + self.menus.weighted_size()
     }
@@ -240,7 +266,13 @@ mod tests {
     use crate::auth::{Caller, OrgKind};
 
     fn known() -> KnownKey {
-        let caller = Caller { organization_id: Uuid::nil(), kind: OrgKind::Distribution, key_id: None, session: None };
+        let caller = Caller {
+            organization_id: Uuid::nil(),
+            kind: OrgKind::Distribution,
+            key_id: None,
+            session_id: None,
+            session: None,
+        };
         KnownKey { caller, expires_at: None }
     }
 

@@ -1,6 +1,7 @@
 //! What has outlived its purpose: validatedOrderTokens an hour past their expiry (kept that long
-//! so a late place is told TOKEN_EXPIRED rather than TOKEN_INVALID), and finished
-//! Idempotency-Keys past their retention. An order's one-token guarantee does not depend on
+//! so a late place is told TOKEN_EXPIRED rather than TOKEN_INVALID), finished
+//! Idempotency-Keys past their retention, and sessions past their expiry (whose tokens say so
+//! by themselves). An order's one-token guarantee does not depend on
 //! either: it is a unique index on the orders themselves. The rate limiters also forget callers
 //! whose budgets are full again.
 //!
@@ -9,7 +10,7 @@
 //! writes the log for, more than a batch, and place's inserts never wait behind a giant delete.
 
 use crate::app::error::AppResult;
-use crate::db::{idempotency, tokens};
+use crate::db::{idempotency, sessions, tokens};
 use crate::state::AppState;
 use std::future::Future;
 
@@ -27,6 +28,10 @@ pub async fn reap(state: &AppState) -> AppResult<()> {
     let keys = in_batches(|| idempotency::reap_expired(&state.db, now, REAP_BATCH)).await?;
     if keys > 0 {
         tracing::info!(count = keys, "expired idempotency keys reaped");
+    }
+    let sessions = in_batches(|| sessions::reap_expired(&state.db, now, REAP_BATCH)).await?;
+    if sessions > 0 {
+        tracing::info!(count = sessions, "expired sessions reaped");
     }
     Ok(())
 }

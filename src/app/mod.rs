@@ -14,6 +14,7 @@ pub mod orders;
 pub mod place;
 pub mod queue;
 pub mod secrets_at_rest;
+pub mod sessions;
 pub mod stores;
 pub mod validate;
 pub mod webhooks;

@@ -53,6 +53,7 @@ fn visible_to(row: &OrderRow, caller: &Caller) -> bool {
 /// once it has caught up with everything committed before this read (an order placed a moment
 /// ago on any instance included), else from the primary.
 pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<OrderView> {
+    crate::auth::require_user(caller, "Order history")?;
     let pool = state.reads.causal().await?;
     match orders::get(pool, id).await? {
         Some(row) if visible_to(&row, caller) => Ok(with_history(pool, &[row]).await?.remove(0)),
@@ -61,6 +62,7 @@ pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> AppResult<Order
 }
 
 pub async fn list(state: &AppState, caller: &Caller, page: Page) -> AppResult<Listed<OrderView>> {
+    crate::auth::require_user(caller, "Order history")?;
     let user = caller.session.as_ref().map(|s| s.partner_user_id.as_str());
     let pool = state.reads.causal().await?;
     let (rows, counted) = orders::list_placed(pool, caller.organization_id, user, &page).await?;

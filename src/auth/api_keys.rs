@@ -88,6 +88,7 @@ pub async fn authenticate_stored(
         organization_id: owner.organization_id,
         kind: owner.organization_kind,
         key_id: Some(owner.key_id),
+        session_id: None,
         session: None,
     };
     cache.keep_key(hash, KnownKey { caller: caller.clone(), expires_at: owner.expires_at }, epoch);

@@ -37,6 +37,8 @@ pub struct Caller {
     pub organization_id: Uuid,
     pub kind: OrgKind,
     pub key_id: Option<Uuid>,
+    /// The session's row, for a session minted since sessions were rows.
+    pub session_id: Option<Uuid>,
     pub session: Option<sessions::SessionUser>,
 }
 
@@ -90,20 +92,48 @@ async fn api_key(state: &AppState, presented: &str, spend_lookup: impl Fn() -> A
 }
 
 /// Anything that is not an API key is taken for a session JWT. A well-signed session still
-/// needs its organisation to hold a live key: revoking a partner's keys ends its sessions too.
+/// needs its row to be live (not revoked by its partner) and its organisation to hold a live
+/// key: revoking a partner's keys ends its sessions too. Both answers come from the cache once
+/// this instance has seen them.
 async fn session(state: &AppState, presented: &str) -> AppResult<Caller> {
-    match sessions::verify(&state.config.jwt_secret, presented, state.now()) {
-        Ok((organization_id, user)) => {
-            if !api_keys::session_organization_is_live(&state.db, &state.cache, organization_id, state.now()).await? {
-                return Err(unauthenticated(
-                    "The session's partner no longer holds a live API key; the session has ended.",
-                ));
-            }
-            Ok(Caller { organization_id, kind: OrgKind::Distribution, key_id: None, session: Some(user) })
-        }
-        Err(SessionFailure::Expired) => Err(unauthenticated("The session has expired; create a new one.")),
+    let now = state.now();
+    let verified = match sessions::verify(&state.config.jwt_secret, presented, now) {
+        Ok(verified) => verified,
+        Err(SessionFailure::Expired) => return Err(unauthenticated("The session has expired; create a new one.")),
         Err(SessionFailure::Invalid) => {
-            Err(unauthenticated("The credential is neither a known API key nor a valid session."))
+            return Err(unauthenticated("The credential is neither a known API key nor a valid session."));
         }
+    };
+    let organization_id = verified.organization_id;
+    if let Some(id) = verified.session_id {
+        let live = state.cache.session(&state.db, id).await?.is_some_and(|row| {
+            row.organization_id == organization_id && row.revoked_at.is_none() && row.expires_at > now
+        });
+        if !live {
+            return Err(unauthenticated("The session has been ended by its partner; create a new one."));
+        }
+    }
+    if !api_keys::session_organization_is_live(&state.db, &state.cache, organization_id, now).await? {
+        return Err(unauthenticated("The session's partner no longer holds a live API key; the session has ended."));
+    }
+    Ok(Caller {
+        organization_id,
+        kind: OrgKind::Distribution,
+        key_id: None,
+        session_id: verified.session_id,
+        session: Some(verified.user),
+    })
+}
+
+/// 401 SESSION_USER_REQUIRED for an anonymous session (one minted without a user): placing,
+/// saved payment methods and order history belong to a user. API keys and sessions with a
+/// user pass.
+pub fn require_user(caller: &Caller, what: &str) -> AppResult<()> {
+    match &caller.session {
+        Some(user) if !user.has_user() => Err(AppError::new(
+            ErrorCode::SessionUserRequired,
+            format!("{what} needs a session with a user: create the session with email, firstName and lastName."),
+        )),
+        _ => Ok(()),
     }
 }

@@ -1,5 +1,8 @@
-//! Session JWTs: a distribution partner mints a short-lived token for one of its users, and an
-//! SDK front end calls the marketplace with it instead of the partner's API key.
+//! Session JWTs: a distribution partner mints a token for one of its users (or for nobody yet,
+//! an anonymous session), and an SDK front end calls the marketplace with it instead of the
+//! partner's API key. Each session is also a row (`db::sessions`), named by the token's `sid`,
+//! so that it can be revoked; `verify` is pure, and whether the row is still live is
+//! `is_live`'s to say, from the cache once this instance has seen it.
 //!
 //! HS256 with `MARKETFRONT_JWT_SECRET`, verified with the algorithm pinned (so `alg: none` and
 //! algorithm-confusion tokens fail), and every time claim judged by the service's clock: `exp`
@@ -14,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 const ISSUER: &str = "marketfront";
-pub const DEFAULT_TTL_SECONDS: i64 = 900;
-pub const MAX_TTL_SECONDS: i64 = 3600;
+pub use crate::domain::session::MAX_LIFETIME_SECONDS as MAX_TTL_SECONDS;
+pub use crate::domain::session::SessionUser;
 /// How far another machine's clock may run ahead of ours when it minted (or we judge) a token.
 pub const CLOCK_SKEW_SECONDS: i64 = 60;
 
@@ -40,16 +43,18 @@ pub struct SessionClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
     pub jti: Uuid,
+    /// The session's row. Tokens minted before sessions were rows have none: they keep
+    /// working until they expire (within an hour, the longest life they could be given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
-/// The user a session speaks for.
+/// A token that verified: whose it is, which session it belongs to, and for whom it speaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionUser {
-    pub partner_user_id: String,
-    pub email: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub phone: Option<String>,
+pub struct Verified {
+    pub organization_id: Uuid,
+    pub session_id: Option<Uuid>,
+    pub user: SessionUser,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +63,14 @@ pub enum SessionFailure {
     Expired,
 }
 
-pub fn mint(secret: &str, org: Uuid, user: &SessionUser, now: DateTime<Utc>, ttl: Duration) -> (String, DateTime<Utc>) {
+pub fn mint(
+    secret: &str,
+    org: Uuid,
+    session_id: Uuid,
+    user: &SessionUser,
+    now: DateTime<Utc>,
+    ttl: Duration,
+) -> (String, DateTime<Utc>) {
     let expires_at = now + ttl;
     let claims = SessionClaims {
         iss: ISSUER.into(),
@@ -72,13 +84,14 @@ pub fn mint(secret: &str, org: Uuid, user: &SessionUser, now: DateTime<Utc>, ttl
         exp: expires_at.timestamp(),
         nbf: None,
         jti: Uuid::new_v4(),
+        sid: Some(session_id),
     };
     let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
         .expect("HS256 signing cannot fail");
     (token, expires_at)
 }
 
-pub fn verify(secret: &str, token: &str, now: DateTime<Utc>) -> Result<(Uuid, SessionUser), SessionFailure> {
+pub fn verify(secret: &str, token: &str, now: DateTime<Utc>) -> Result<Verified, SessionFailure> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_issuer(&[ISSUER]);
     validation.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
@@ -105,7 +118,7 @@ pub fn verify(secret: &str, token: &str, now: DateTime<Utc>) -> Result<(Uuid, Se
         last_name: claims.last_name,
         phone: claims.phone,
     };
-    Ok((claims.org, user))
+    Ok(Verified { organization_id: claims.org, session_id: claims.sid, user })
 }
 
 #[cfg(test)]
@@ -127,9 +140,11 @@ mod tests {
     fn a_minted_session_verifies_until_it_expires() {
         let now = Utc::now();
         let org = Uuid::new_v4();
-        let (token, expires_at) = mint("secret", org, &user(), now, Duration::minutes(15));
+        let session_id = Uuid::new_v4();
+        let (token, expires_at) = mint("secret", org, session_id, &user(), now, Duration::minutes(15));
         assert_eq!(expires_at, now + Duration::minutes(15));
-        assert_eq!(verify("secret", &token, now), Ok((org, user())));
+        let verified = Verified { organization_id: org, session_id: Some(session_id), user: user() };
+        assert_eq!(verify("secret", &token, now), Ok(verified));
         assert_eq!(verify("secret", &token, now + Duration::minutes(15)), Err(SessionFailure::Expired));
         assert_eq!(verify("other-secret", &token, now), Err(SessionFailure::Invalid));
     }
@@ -173,7 +188,7 @@ mod tests {
     #[test]
     fn an_unsigned_token_is_refused() {
         let now = Utc::now();
-        let (token, _) = mint("secret", Uuid::new_v4(), &user(), now, Duration::minutes(15));
+        let (token, _) = mint("secret", Uuid::new_v4(), Uuid::new_v4(), &user(), now, Duration::minutes(15));
         let payload = token.split('.').nth(1).unwrap();
         let none_header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         assert_eq!(verify("secret", &format!("{none_header}.{payload}."), now), Err(SessionFailure::Invalid));

@@ -9,6 +9,7 @@ pub mod onboardings;
 pub mod orders;
 pub mod replica;
 pub mod sandbox_ledger;
+pub mod sessions;
 pub mod stores;
 pub mod token_writer;
 pub mod tokens;

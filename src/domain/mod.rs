@@ -20,6 +20,7 @@ pub mod problem;
 pub mod queue;
 pub mod rules;
 pub mod search;
+pub mod session;
 pub mod snapshot;
 pub mod store;
 pub mod webhooks;

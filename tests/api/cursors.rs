@@ -77,7 +77,8 @@ async fn a_session_user_pages_through_their_own_orders_only() {
     let session = |user: &'static str| {
         let (app, key) = (&app, shop.distribution.clone());
         async move {
-            let body = json!({"partnerUserId": user, "firstName": "Sam", "email": "sam@example.com"});
+            let body =
+                json!({"partnerUserId": user, "firstName": "Sam", "lastName": "Lee", "email": "sam@example.com"});
             let created = app.post("/v1/marketplace/session/create", &key, &body).await;
             json_of(created, StatusCode::CREATED).await["token"].as_str().unwrap().to_string()
         }

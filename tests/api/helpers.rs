@@ -193,6 +193,10 @@ impl TestApp {
         self.request(Method::POST, path, Some(key), Some(body)).await
     }
 
+    pub async fn delete(&self, path: &str, key: &str) -> Response {
+        self.request(Method::DELETE, path, Some(key), None).await
+    }
+
     /// Creates a store with `details` (see `store_body`) and its catalog set; returns its id.
     pub async fn store_with_menu(&self, commerce_key: &str, details: &Value) -> Uuid {
         let id = Uuid::now_v7();

@@ -420,7 +420,7 @@ async fn orders_are_private_to_their_partner_and_session_user() {
                 .post(
                     "/v1/marketplace/session/create",
                     &key,
-                    &json!({"partnerUserId": user, "firstName": "Sam", "email": "sam@example.com"}),
+                    &json!({"partnerUserId": user, "firstName": "Sam", "lastName": "Lee", "email": "sam@example.com"}),
                 )
                 .await;
             json_of(created, StatusCode::CREATED).await["token"].as_str().unwrap().to_string()

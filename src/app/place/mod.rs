@@ -73,6 +73,7 @@ pub fn key_terms(state: &AppState) -> Terms {
 }
 
 pub async fn place(state: &AppState, caller: &Caller, command: PlaceCommand) -> AppResult<Placed> {
+    crate::auth::require_user(caller, "Placing an order")?;
     let beyond = limits::check_place(&command.request);
     if !beyond.is_empty() {
         let code = limits::refusal_code(&beyond);

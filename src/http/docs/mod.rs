@@ -67,7 +67,7 @@ const JOURNEY: &[(&str, &[&str])] = &[
             "replayDeadWebhookDeliveries",
         ],
     ),
-    ("Sessions", &["createSession"]),
+    ("Sessions", &["createSession", "revokeSession"]),
     ("Operations", &["healthz", "readyz", "openapi", "apiReference", "metrics", "listErrorCodes", "getErrorCode"]),
 ];
 
