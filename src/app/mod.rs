@@ -1,5 +1,6 @@
 //! Use cases: each owns its transaction and orchestrates domain rules and the store layer.
 
+pub mod addresses;
 pub mod catalog;
 pub mod discovery_index;
 pub mod error;

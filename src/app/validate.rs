@@ -2,11 +2,14 @@
 //! validatedOrderToken. Reads only the in-process cache; a valid order costs one (batched)
 //! database write, an invalid one none.
 
+use crate::app::addresses;
 use crate::app::error::{AppError, AppResult};
 use crate::auth::Caller;
 use crate::db::tokens::TokenRecord;
+use crate::domain::address::{self, FulfillmentSource};
 use crate::domain::error_code::ErrorCode;
-use crate::domain::order::{Cart, OrderRequest, PricedOrderRef, ValidatedOrder, Verdict};
+use crate::domain::order::{Cart, FulfillmentType, OrderInput, OrderRequest, PricedOrderRef, ValidatedOrder, Verdict};
+use crate::domain::problem::Problem;
 use crate::domain::snapshot::{MenuSnapshot, StoreSnapshot};
 use crate::domain::{limits, rules};
 use crate::state::AppState;
@@ -46,7 +49,28 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-pub async fn validate(state: &AppState, caller: &Caller, order: OrderRequest) -> AppResult<ValidatedOrder> {
+/// Settles what the order leaves out from the session's fulfilment context (read only then),
+/// and says which it used.
+async fn settle(
+    state: &AppState,
+    caller: &Caller,
+    mut input: OrderInput,
+) -> AppResult<(OrderRequest, FulfillmentSource)> {
+    let address_missing = input.fulfillment_type.is_none_or(|kind| kind == FulfillmentType::DeliveryByMerchant)
+        && input.delivery.is_none();
+    let context = if address_missing { addresses::fallback_for(state, caller).await? } else { None };
+    let delivery = input.delivery.take();
+    let Some((kind, delivery, source)) = address::fill(input.fulfillment_type, delivery, context.as_ref()) else {
+        return Err(AppError::invalid_request(
+            "fulfillmentType is required: Pickup or DeliveryByMerchant (a session may set a fulfilment context instead).",
+        )
+        .with_errors(vec![Problem::at("MISSING_FIELD", "$.fulfillmentType", "fulfillmentType is required")]));
+    };
+    Ok((input.settled(kind, delivery), source))
+}
+
+pub async fn validate(state: &AppState, caller: &Caller, input: OrderInput) -> AppResult<ValidatedOrder> {
+    let (order, source) = settle(state, caller, input).await?;
     let beyond = limits::check_order(&order);
     if !beyond.is_empty() {
         let code = limits::refusal_code(&beyond);
@@ -73,6 +97,7 @@ pub async fn validate(state: &AppState, caller: &Caller, order: OrderRequest) ->
         token_expires_at: None,
         estimated_ready_at: None,
         trace_id: None,
+        fulfillment_source: source,
     };
     let Some(amounts) = evaluation.amounts.filter(|_| valid) else {
         return Ok(ValidatedOrder { priced, verdict });

@@ -1,5 +1,6 @@
 //! The store layer: every SQL statement of the service lives under this module.
 
+pub mod addresses;
 pub mod catalogs;
 pub mod discovery;
 pub mod idempotency;

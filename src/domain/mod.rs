@@ -1,5 +1,6 @@
 //! Pure business rules: no I/O, no database, no HTTP. Everything here is unit-tested directly.
 
+pub mod address;
 pub mod availability;
 pub mod catalog;
 pub mod cursor;

@@ -8,6 +8,42 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// An order as validate receives it: `fulfillmentType` (and a delivery's address) may be left
+/// out when a session's fulfilment context says them (`domain::address::fill`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderInput {
+    pub cart: Cart,
+    #[serde(default)]
+    pub fulfillment_type: Option<FulfillmentType>,
+    #[serde(default)]
+    pub delivery: Option<Delivery>,
+    #[serde(default)]
+    pub customer: Option<Customer>,
+    #[serde(default)]
+    pub amounts: Option<AmountsInput>,
+    #[serde(default)]
+    pub payment: Option<serde_json::Map<String, Value>>,
+    #[serde(default)]
+    pub validated_order_token: Option<String>,
+}
+
+impl OrderInput {
+    /// The order with its fulfilment settled.
+    pub fn settled(self, fulfillment_type: FulfillmentType, delivery: Option<Delivery>) -> OrderRequest {
+        OrderRequest {
+            cart: self.cart,
+            fulfillment_type,
+            delivery,
+            customer: self.customer,
+            amounts: self.amounts,
+            payment: self.payment,
+            validated_order_token: self.validated_order_token,
+        }
+    }
+}
+
+/// An order with its fulfilment settled: what the rules price.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderRequest {
@@ -204,6 +240,8 @@ pub struct Verdict {
     /// Present only when there are errors, so a support agent can find the trace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+    /// Whether the fulfilment priced was the request's or the session's fulfilment context's.
+    pub fulfillment_source: super::address::FulfillmentSource,
 }
 
 /// The answer to validate: the order as sent, with the server's fields filled in.
@@ -464,6 +502,7 @@ mod tests {
                 token_expires_at: None,
                 estimated_ready_at: None,
                 trace_id: Some("abc".into()),
+                fulfillment_source: crate::domain::address::FulfillmentSource::Request,
             },
         };
         let joined: Value = serde_json::from_slice(&answer.to_json().unwrap()).unwrap();

@@ -191,7 +191,7 @@ fn check_delivery(delivery: Option<&Delivery>, store: &StoreSnapshot, problems: 
 
 /// A recognisable postal code: 3 to 10 letters and digits (one space or hyphen allowed);
 /// US ZIP+4 is reduced to its five-digit ZIP.
-fn normalise_postal_code(code: &str) -> Option<String> {
+pub fn normalise_postal_code(code: &str) -> Option<String> {
     let code = code.trim().to_uppercase();
     let compact: String = code.chars().filter(|c| *c != ' ' && *c != '-').collect();
     let valid = (3..=10).contains(&compact.len())

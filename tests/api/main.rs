@@ -6,6 +6,7 @@ mod binary;
 mod catalog;
 mod catalog_server;
 mod cli;
+mod context;
 mod contract;
 mod crash;
 mod cursors;

@@ -67,7 +67,17 @@ const JOURNEY: &[(&str, &[&str])] = &[
             "replayDeadWebhookDeliveries",
         ],
     ),
-    ("Sessions", &["createSession", "revokeSession"]),
+    (
+        "Sessions",
+        &[
+            "createSession",
+            "revokeSession",
+            "saveAddress",
+            "listAddresses",
+            "setFulfillmentContext",
+            "getFulfillmentContext",
+        ],
+    ),
     ("Operations", &["healthz", "readyz", "openapi", "apiReference", "metrics", "listErrorCodes", "getErrorCode"]),
 ];
 

@@ -11,7 +11,7 @@ use crate::app::place::{self, PlaceCommand};
 use crate::app::{orders, validate};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::idempotency::{self, KeyProblem};
-use crate::domain::order::{OrderRequest, OrderView, PlaceRequest, ValidatedOrder};
+use crate::domain::order::{OrderInput, OrderView, PlaceRequest, ValidatedOrder};
 use crate::http::problem::IDEMPOTENT_REPLAYED;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -34,7 +34,7 @@ async fn validate_order(
     State(state): State<AppState>,
     Distribution(caller): Distribution,
     Extension(context): Extension<RequestContext>,
-    JsonBody(order): JsonBody<OrderRequest>,
+    JsonBody(order): JsonBody<OrderInput>,
 ) -> AppResult<ValidatedOrder> {
     let mut validated = validate::validate(&state, &caller, order).await?;
     if !validated.verdict.is_valid {
