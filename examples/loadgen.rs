@@ -46,7 +46,7 @@ fn options() -> Options {
             _ => {
                 eprintln!(
                     "usage: loadgen [--url URL] [--key KEY] [--connections N] [--seconds S] \
-                     [--scenarios healthz,validate-valid,validate-invalid,stores,catalog,place,webhooks,mix,\n                      discover-near,discover-delivery,discover-text,discover-typo,discover-open,\n                      orders-first,orders-deep]"
+                     [--scenarios healthz,validate-valid,validate-invalid,cart-add,stores,catalog,place,webhooks,mix,\n                      discover-near,discover-delivery,discover-text,discover-typo,discover-open,\n                      orders-first,orders-deep]"
                 );
                 std::process::exit(2);
             }
@@ -172,6 +172,13 @@ fn scenario(name: &str) -> Request {
         "healthz" => get("/healthz"),
         "validate-valid" => post("/v1/marketplace/orders/validate", valid_cart()),
         "validate-invalid" => post("/v1/marketplace/orders/validate", invalid_cart()),
+        // A sixth line added to validate's bagel cart: priced as validate prices it, no token.
+        "cart-add" => {
+            let order = valid_cart();
+            let item = json!({"itemId": "latte", "quantity": 1,
+                              "modifierGroups": [{"modifierGroupId": "milk", "selectedModifiers": [{"itemId": "milk-oat"}]}]});
+            post("/v1/marketplace/carts/add", json!({"cart": order["cart"], "item": item, "fulfillmentType": "Pickup"}))
+        }
         "stores" => get("/v1/marketplace/stores?latitude=40.7128&longitude=-74.0060&limit=10"),
         "catalog" => get(&format!("/v1/marketplace/catalog-sets/{BAGELS_MENU}")),
         // Discovery's shapes, as bench/scale.sh compares them between the demo and a city.

@@ -1,6 +1,7 @@
 //! Use cases: each owns its transaction and orchestrates domain rules and the store layer.
 
 pub mod addresses;
+pub mod carts;
 pub mod catalog;
 pub mod discovery_index;
 pub mod error;

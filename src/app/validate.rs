@@ -10,10 +10,12 @@ use crate::domain::address::{self, FulfillmentSource};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::order::{Cart, FulfillmentType, OrderInput, OrderRequest, PricedOrderRef, ValidatedOrder, Verdict};
 use crate::domain::problem::Problem;
+use crate::domain::rules::Evaluation;
 use crate::domain::snapshot::{MenuSnapshot, StoreSnapshot};
 use crate::domain::{limits, rules};
 use crate::state::AppState;
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -50,17 +52,21 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 }
 
 /// Settles what the order leaves out from the session's fulfilment context (read only then),
-/// and says which it used.
-async fn settle(
+/// else `default` (the cart helpers price pickup), and says which it used. `None` with no
+/// default: 400, fulfillmentType is required.
+pub async fn settle(
     state: &AppState,
     caller: &Caller,
     mut input: OrderInput,
+    default: Option<FulfillmentType>,
 ) -> AppResult<(OrderRequest, FulfillmentSource)> {
     let address_missing = input.fulfillment_type.is_none_or(|kind| kind == FulfillmentType::DeliveryByMerchant)
         && input.delivery.is_none();
     let context = if address_missing { addresses::fallback_for(state, caller).await? } else { None };
     let delivery = input.delivery.take();
-    let Some((kind, delivery, source)) = address::fill(input.fulfillment_type, delivery, context.as_ref()) else {
+    let settled = address::fill(input.fulfillment_type, delivery, context.as_ref())
+        .or_else(|| default.map(|kind| (kind, None, FulfillmentSource::Default)));
+    let Some((kind, delivery, source)) = settled else {
         return Err(AppError::invalid_request(
             "fulfillmentType is required: Pickup or DeliveryByMerchant (a session may set a fulfilment context instead).",
         )
@@ -69,16 +75,32 @@ async fn settle(
     Ok((input.settled(kind, delivery), source))
 }
 
-pub async fn validate(state: &AppState, caller: &Caller, input: OrderInput) -> AppResult<ValidatedOrder> {
-    let (order, source) = settle(state, caller, input).await?;
+/// An order priced: what validate answers and the cart helpers answer, from one path.
+pub struct Priced {
+    pub order: OrderRequest,
+    pub store: Arc<StoreSnapshot>,
+    pub menu: Arc<MenuSnapshot>,
+    pub evaluation: Evaluation,
+}
+
+/// Prices a settled order against the cached store and menu: every problem inline, nothing
+/// written. An order beyond a request's limits, or a store or menu that does not exist, is a
+/// 4xx instead.
+pub async fn price(state: &AppState, order: OrderRequest, now: DateTime<Utc>) -> AppResult<Priced> {
     let beyond = limits::check_order(&order);
     if !beyond.is_empty() {
         let code = limits::refusal_code(&beyond);
         return Err(AppError::new(code, "The order is beyond what one request may hold.").with_errors(beyond));
     }
-    let now = state.now();
     let (store, menu) = resolve(state, &order.cart).await?;
     let evaluation = rules::evaluate(&order, &store, &menu, now);
+    Ok(Priced { order, store, menu, evaluation })
+}
+
+pub async fn validate(state: &AppState, caller: &Caller, input: OrderInput) -> AppResult<ValidatedOrder> {
+    let (order, source) = settle(state, caller, input, None).await?;
+    let now = state.now();
+    let Priced { order, store, menu, evaluation } = price(state, order, now).await?;
     let valid = evaluation.is_valid();
     // Serialised once, straight to text: the answer sends it and the token stores it. This is
     // the hot path, where a second serialisation cost a tenth of a valid cart's instructions.

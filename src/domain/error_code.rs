@@ -80,6 +80,9 @@ registry! {
     CartEmpty = "CART_EMPTY" => 400, Validation, false, "The cart is empty";
         when "validate was given a cart with no line items (inline in `errors[]`, with `isValid: false`).";
         action "Send the customer back to the menu; nothing can be priced without a line.";
+    MissingStoreId = "MISSING_STORE_ID" => 400, Validation, false, "A store id is required";
+        when "carts/add was called with `cart: null` (a new cart) and no top-level `storeId`.";
+        action "Send the store's `storeId` beside `cart: null`, with its `catalogSetId`.";
     CatalogsetRequired = "CATALOGSET_REQUIRED" => 400, Validation, false, "A catalog set is required";
         when "A cart was sent without the `catalogSetId` it was built from.";
         action "Take `catalogSetId` from the store (or its catalog set) and send it in `cart.catalogSetId`.";

@@ -3,6 +3,7 @@
 mod auth;
 mod backlog;
 mod binary;
+mod carts;
 mod catalog;
 mod catalog_server;
 mod cli;

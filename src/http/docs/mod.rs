@@ -27,7 +27,18 @@ pub async fn reference() -> Html<&'static str> {
 const JOURNEY: &[(&str, &[&str])] = &[
     (
         "Marketplace: discover, order, track",
-        &["discoverStores", "getStore", "getCatalogSet", "validateOrder", "placeOrder", "getOrder", "listOrders"],
+        &[
+            "discoverStores",
+            "getStore",
+            "getCatalogSet",
+            "addToCart",
+            "removeFromCart",
+            "updateCartItemQuantity",
+            "validateOrder",
+            "placeOrder",
+            "getOrder",
+            "listOrders",
+        ],
     ),
     (
         "Commerce: stores and menus",

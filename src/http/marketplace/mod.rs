@@ -1,6 +1,7 @@
 //! `/v1/marketplace/…`: what a distribution partner (app, site, agent) calls, with its API key
-//! or a session: sessions, stores and menus, pricing, placing and reading orders.
+//! or a session: sessions, stores and menus, carts, pricing, placing and reading orders.
 
+pub mod carts;
 pub mod orders;
 pub mod sessions;
 pub mod stores;
@@ -9,5 +10,5 @@ use crate::state::AppState;
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(sessions::routes()).merge(stores::routes()).merge(orders::routes())
+    Router::new().merge(sessions::routes()).merge(stores::routes()).merge(carts::routes()).merge(orders::routes())
 }
