@@ -2,7 +2,7 @@
 //! answers the new cart priced as validate would price it (200, every problem inline).
 
 use crate::app::carts::{self, CartRequest, PricedCart};
-use crate::app::error::AppResult;
+use crate::app::error::{AppError, AppResult};
 use crate::auth::budget::Budget;
 use crate::domain::address::FulfillmentSource;
 use crate::domain::cart::{Change, NewLine};
@@ -24,10 +24,12 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/marketplace/carts/update-quantity", post(update_quantity).layer(spends(Budget::Read)))
 }
 
-/// What every helper's body carries beside its change.
+/// Every helper's body: the cart and its fulfilment, and the change's own fields (each helper
+/// requires its own). One struct rather than a flattened one per helper: serde's flatten
+/// buffers the whole body first, and these are as hot as validate.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Common {
+struct CartBody {
     /// `null` (or left out) starts a cart.
     #[serde(default)]
     cart: Option<Cart>,
@@ -39,42 +41,35 @@ struct Common {
     fulfillment_type: Option<FulfillmentType>,
     #[serde(default)]
     delivery: Option<Delivery>,
+    #[serde(default)]
+    item: Option<NewLine>,
+    #[serde(default)]
+    line_item_id: Option<String>,
+    #[serde(default)]
+    quantity: Option<i64>,
 }
 
-impl From<Common> for CartRequest {
-    fn from(common: Common) -> Self {
-        CartRequest {
-            cart: common.cart,
-            store_id: common.store_id,
-            catalog_set_id: common.catalog_set_id,
-            fulfillment_type: common.fulfillment_type,
-            delivery: common.delivery,
-        }
+impl CartBody {
+    fn split(self) -> (CartRequest, Option<NewLine>, Option<String>, Option<i64>) {
+        let request = CartRequest {
+            cart: self.cart,
+            store_id: self.store_id,
+            catalog_set_id: self.catalog_set_id,
+            fulfillment_type: self.fulfillment_type,
+            delivery: self.delivery,
+        };
+        (request, self.item, self.line_item_id, self.quantity)
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct AddBody {
-    #[serde(flatten)]
-    common: Common,
-    item: NewLine,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RemoveBody {
-    #[serde(flatten)]
-    common: Common,
-    line_item_id: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct QuantityBody {
-    #[serde(flatten)]
-    common: Common,
-    line_item_id: String,
-    quantity: i64,
+fn required<T>(value: Option<T>, field: &str) -> AppResult<T> {
+    value.ok_or_else(|| {
+        AppError::invalid_request(format!("{field} is required.")).with_errors(vec![Problem::at(
+            "MISSING_FIELD",
+            format!("$.{field}"),
+            format!("{field} is required"),
+        )])
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -108,26 +103,30 @@ impl From<PricedCart> for CartAnswer {
 async fn add(
     State(state): State<AppState>,
     Distribution(caller): Distribution,
-    JsonBody(body): JsonBody<AddBody>,
+    JsonBody(body): JsonBody<CartBody>,
 ) -> AppResult<Json<CartAnswer>> {
-    let priced = carts::change(&state, &caller, body.common.into(), Change::Add(body.item)).await?;
-    Ok(Json(priced.into()))
+    let (request, item, _, _) = body.split();
+    let change = Change::Add(required(item, "item")?);
+    Ok(Json(carts::change(&state, &caller, request, change).await?.into()))
 }
 
 async fn remove(
     State(state): State<AppState>,
     Distribution(caller): Distribution,
-    JsonBody(body): JsonBody<RemoveBody>,
+    JsonBody(body): JsonBody<CartBody>,
 ) -> AppResult<Json<CartAnswer>> {
-    let change = Change::Remove { line_item_id: body.line_item_id };
-    Ok(Json(carts::change(&state, &caller, body.common.into(), change).await?.into()))
+    let (request, _, line_item_id, _) = body.split();
+    let change = Change::Remove { line_item_id: required(line_item_id, "lineItemId")? };
+    Ok(Json(carts::change(&state, &caller, request, change).await?.into()))
 }
 
 async fn update_quantity(
     State(state): State<AppState>,
     Distribution(caller): Distribution,
-    JsonBody(body): JsonBody<QuantityBody>,
+    JsonBody(body): JsonBody<CartBody>,
 ) -> AppResult<Json<CartAnswer>> {
-    let change = Change::SetQuantity { line_item_id: body.line_item_id, quantity: body.quantity };
-    Ok(Json(carts::change(&state, &caller, body.common.into(), change).await?.into()))
+    let (request, _, line_item_id, quantity) = body.split();
+    let line_item_id = required(line_item_id, "lineItemId")?;
+    let change = Change::SetQuantity { line_item_id, quantity: required(quantity, "quantity")? };
+    Ok(Json(carts::change(&state, &caller, request, change).await?.into()))
 }
