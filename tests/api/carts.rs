@@ -98,3 +98,88 @@ async fn a_cart_is_priced_for_the_sessions_fulfilment_context_unless_the_body_sa
     assert_eq!(picked_up["fulfillmentSource"], "request");
     assert!(picked_up["amounts"]["feesBreakdown"].as_array().unwrap().iter().all(|fee| fee["type"] != "delivery"));
 }
+
+/// A line of a random cart: an item of the menu (or one it lacks), any quantity around the
+/// allowed range, and some modifier choices from any of the menu's groups (so some carts miss a
+/// required group, pick too many, or pick from a group the item does not have).
+#[derive(Debug, Clone)]
+struct RandomLine {
+    item: String,
+    quantity: i64,
+    choices: Vec<(String, String, i64)>,
+}
+
+fn random_line(
+    items: Vec<String>,
+    choices: Vec<(String, String)>,
+) -> impl proptest::strategy::Strategy<Value = RandomLine> {
+    use proptest::prelude::*;
+    let choice =
+        (proptest::sample::select(choices), 0i64..=3).prop_map(|((group, item), quantity)| (group, item, quantity));
+    (proptest::sample::select(items), -1i64..=102, proptest::collection::vec(choice, 0..3))
+        .prop_map(|(item, quantity, choices)| RandomLine { item, quantity, choices })
+}
+
+fn line_json(index: usize, line: &RandomLine) -> Value {
+    let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
+    for (group, item, quantity) in &line.choices {
+        let selected = json!({"itemId": item, "quantity": quantity});
+        match groups.iter_mut().find(|(id, _)| id == group) {
+            Some((_, list)) => list.push(selected),
+            None => groups.push((group.clone(), vec![selected])),
+        }
+    }
+    let groups: Vec<Value> = groups
+        .into_iter()
+        .map(|(id, selected)| json!({"modifierGroupId": id, "selectedModifiers": selected}))
+        .collect();
+    json!({"lineItemId": format!("l{index}"), "itemId": line.item, "quantity": line.quantity, "modifierGroups": groups})
+}
+
+/// Over random carts from the demo's bagel menu: the cart carts/add builds, line by line, is
+/// priced with exactly validate's amounts and problems for the same lines.
+#[test]
+fn carts_built_line_by_line_price_exactly_as_validate_prices_the_same_lines() {
+    use proptest::prelude::*;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (app, items, choices) = runtime.block_on(async {
+        let app = TestApp::spawn().await;
+        marketfront::demo::load(&app.state).await.unwrap();
+        let menu =
+            app.get(&format!("/v1/marketplace/catalog-sets/{BAGELS_MENU}"), marketfront::demo::DISTRIBUTION_KEY).await;
+        let menu = json_of(menu, StatusCode::OK).await;
+        let mut items: Vec<String> = menu["items"].as_object().unwrap().keys().cloned().collect();
+        items.push("no-such-item".into());
+        let mut choices = Vec::new();
+        for (group_id, group) in menu["modifierGroups"].as_object().unwrap() {
+            for item in group["itemIds"].as_array().unwrap() {
+                choices.push((group_id.clone(), item.as_str().unwrap().to_string()));
+            }
+        }
+        (app, items, choices)
+    });
+    let key = marketfront::demo::DISTRIBUTION_KEY;
+    let config = ProptestConfig { cases: 40, failure_persistence: None, ..ProptestConfig::default() };
+    proptest!(config, |(lines in proptest::collection::vec(random_line(items.clone(), choices.clone()), 1..6))| {
+        let outcome: Result<(), TestCaseError> = runtime.block_on(async {
+            let mut cart = Value::Null;
+            let mut answer = Value::Null;
+            for (index, line) in lines.iter().enumerate() {
+                let body = json!({"cart": cart, "storeId": MIDTOWN_BAGELS, "catalogSetId": BAGELS_MENU,
+                                  "item": line_json(index, line)});
+                answer = json_of(app.post(ADD, key, &body).await, StatusCode::OK).await;
+                cart = answer["cart"].clone();
+            }
+            let order = json!({"cart": cart, "fulfillmentType": "Pickup"});
+            let validated = json_of(app.post("/v1/marketplace/orders/validate", key, &order).await, StatusCode::OK).await;
+            prop_assert_eq!(&answer["amounts"], &validated["amounts"]);
+            prop_assert_eq!(&answer["errors"], &validated["errors"]);
+            prop_assert_eq!(&answer["isValid"], &validated["isValid"]);
+            Ok(())
+        });
+        outcome?;
+    });
+}
+
+const BAGELS_MENU: &str = "0195a1b0-0000-7000-8000-000000000102";
+const MIDTOWN_BAGELS: &str = "0195a1b0-0000-7000-8000-000000000002";
