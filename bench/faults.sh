@@ -122,6 +122,7 @@ make_noise() {
   sleep 0.5
   local distribution commerce store
   distribution=$(DATABASE_URL=$(db_url "$database") target/debug/marketfront keys create --org "Noisy App" --kind distribution | tail -1)
+  DATABASE_URL=$(db_url "$database") target/debug/marketfront interchange enable --org "Noisy App" --processor stripe > /dev/null
   commerce=$(DATABASE_URL=$(db_url "$database") target/debug/marketfront keys create --org "Noisy Kitchens" --kind commerce | tail -1)
   for i in $(seq 1 16); do
     curl -fs -o /dev/null -X POST "$api/v1/webhooks/endpoints" -H "Authorization: Bearer $distribution" \

@@ -226,7 +226,10 @@ fn catalog_sets_json() -> Vec<(Uuid, Value)> {
 
 /// Loads (or refreshes) the demo data.
 pub async fn load(state: &AppState) -> anyhow::Result<()> {
-    keys::install_fixed(&state.db, "Demo Delivery App", OrgKind::Distribution, DISTRIBUTION_KEY, "demo").await?;
+    let partner =
+        keys::install_fixed(&state.db, "Demo Delivery App", OrgKind::Distribution, DISTRIBUTION_KEY, "demo").await?;
+    // The demo's curl lines pay with a stripe card token: set up, as the portal requires.
+    crate::app::interchange::enable(&state.db, &partner.name, "stripe", state.now()).await?;
     let restaurants =
         keys::install_fixed(&state.db, "Demo Restaurant Group", OrgKind::Commerce, COMMERCE_KEY, "demo").await?;
     for (id, body) in stores_json() {

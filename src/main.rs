@@ -7,7 +7,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use marketfront::app::keys;
+use marketfront::app::{interchange, keys};
 use marketfront::auth::OrgKind;
 use marketfront::clock::SystemClock;
 use marketfront::config::Config;
@@ -37,6 +37,36 @@ enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysCommand,
+    },
+    /// Card-on-file interchange: which processors a distribution partner's card tokens may be
+    /// charged through (set up before use; a new organisation has none).
+    Interchange {
+        #[command(subcommand)]
+        action: InterchangeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum InterchangeCommand {
+    /// Let the organisation pay with card tokens of this processor.
+    Enable {
+        #[arg(long)]
+        org: String,
+        /// stripe, braintree, square, adyen or clover.
+        #[arg(long)]
+        processor: String,
+    },
+    /// Stop it; its card-on-file places are then 403 PAYMENT_INTERCHANGE_NOT_CONFIGURED.
+    Disable {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        processor: String,
+    },
+    /// Every organisation's processors, or one organisation's.
+    List {
+        #[arg(long)]
+        org: Option<String>,
     },
 }
 
@@ -94,6 +124,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { action } => keys_command(config, action).await,
+        Command::Interchange { action } => interchange_command(config, action).await,
     }
 }
 
@@ -151,6 +182,26 @@ async fn shutdown_signal() {
         _ = terminate => {}
     }
     tracing::info!("shutdown requested: finishing in-flight requests");
+}
+
+async fn interchange_command(config: Config, action: InterchangeCommand) -> anyhow::Result<()> {
+    let pool = db::prepare(&config.database_url, 2).await?;
+    match action {
+        InterchangeCommand::Enable { org, processor } => {
+            interchange::enable(&pool, &org, &processor, chrono::Utc::now()).await?;
+            println!("{org}: {processor} enabled");
+        }
+        InterchangeCommand::Disable { org, processor } => {
+            let was = interchange::disable(&pool, &org, &processor).await?;
+            println!("{org}: {processor} {}", if was { "disabled" } else { "was not enabled" });
+        }
+        InterchangeCommand::List { org } => {
+            for row in db::interchange::list(&pool, org.as_deref()).await? {
+                println!("{}\t{}\tenabled {}", row.organization, row.processor, row.enabled_at.to_rfc3339());
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn keys_command(config: Config, action: KeysCommand) -> anyhow::Result<()> {

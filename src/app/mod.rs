@@ -9,6 +9,7 @@ pub mod health;
 pub mod housekeeping;
 pub mod idempotency;
 pub mod ingest;
+pub mod interchange;
 pub mod keys;
 pub mod lifecycle;
 pub mod onboarding;

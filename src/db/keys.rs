@@ -51,12 +51,16 @@ pub async fn find_or_create_org(pool: &PgPool, name: &str, kind: OrgKind) -> sql
     )
     .execute(pool)
     .await?;
+    org_named(pool, name).await?.ok_or(sqlx::Error::RowNotFound)
+}
+
+pub async fn org_named(db: impl sqlx::PgExecutor<'_>, name: &str) -> sqlx::Result<Option<Organization>> {
     sqlx::query_as!(
         Organization,
         r#"SELECT id, name, kind AS "kind: OrgKind" FROM organizations WHERE name = $1"#,
         name
     )
-    .fetch_one(pool)
+    .fetch_optional(db)
     .await
 }
 

@@ -5,6 +5,7 @@ pub mod catalogs;
 pub mod discovery;
 pub mod idempotency;
 pub mod ingestions;
+pub mod interchange;
 pub mod keys;
 pub mod onboardings;
 pub mod orders;

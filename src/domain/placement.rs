@@ -5,8 +5,12 @@ use super::error_code::ErrorCode;
 use super::order::{Customer, PaymentInput, PaymentMethod, PlaceRequest, PricedOrder};
 use super::problem::Problem;
 
+/// The processors a card on file may be charged through (the portal's list). A partner may use
+/// one only once its interchange is set up (`marketfront interchange enable`).
+pub const PROCESSORS: [&str; 5] = ["stripe", "braintree", "square", "adyen", "clover"];
+
 /// Exactly one of `cardOnFile`, `gettPayment`, `savedCard`; a card on file names its token and
-/// processor.
+/// one of `PROCESSORS`.
 pub fn payment_method(input: Option<&PaymentInput>) -> Result<PaymentMethod, Vec<Problem>> {
     let Some(input) = input else {
         return Err(vec![Problem::at(
@@ -35,15 +39,23 @@ pub fn payment_method(input: Option<&PaymentInput>) -> Result<PaymentMethod, Vec
                 "cardToken is required",
             ));
         }
-        if processor.is_none() {
-            problems.push(Problem::at(
+        match &processor {
+            None => problems.push(Problem::at(
                 "PAYMENT_METHOD_INVALID",
                 "$.payment.cardOnFile.processorType",
                 "processorType is required",
-            ));
+            )),
+            Some(name) if !PROCESSORS.contains(&name.as_str()) => problems.push(Problem::at(
+                "PAYMENT_METHOD_INVALID",
+                "$.payment.cardOnFile.processorType",
+                format!("processorType must be one of {}", PROCESSORS.join(", ")),
+            )),
+            Some(_) => {}
         }
         return match (token, processor) {
-            (Some(card_token), Some(processor_type)) => Ok(PaymentMethod::CardOnFile { card_token, processor_type }),
+            (Some(card_token), Some(processor_type)) if problems.is_empty() => {
+                Ok(PaymentMethod::CardOnFile { card_token, processor_type })
+            }
             _ => Err(problems),
         };
     }

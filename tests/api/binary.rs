@@ -83,6 +83,7 @@ impl Scene {
         let pool = PgPool::connect(&database.url).await.unwrap();
         let commerce = keys::create(&pool, "Crash Kitchen", OrgKind::Commerce, None, None).await.unwrap().key;
         let distribution = keys::create(&pool, "Crash App", OrgKind::Distribution, None, None).await.unwrap().key;
+        marketfront::app::interchange::enable(&pool, "Crash App", "stripe", chrono::Utc::now()).await.unwrap();
         let client = reqwest::Client::new();
         let (store, catalog) = (Uuid::now_v7(), Uuid::now_v7());
         let mut details = store_body("Always Open");

@@ -55,6 +55,46 @@ async fn keys_are_managed_from_the_command_line() {
     assert!(!refused.status.success());
 }
 
+/// A new partner has no card-on-file interchange: its cardOnFile places are 403 until the
+/// operator enables the processor, and again once it is disabled.
+#[tokio::test]
+async fn card_on_file_interchange_is_set_up_per_partner_from_the_command_line() {
+    let app = TestApp::spawn().await;
+    let shop = pizzeria(&app).await;
+    let created = marketfront(&app.db_url, &["keys", "create", "--org", "New Eats", "--kind", "distribution"]);
+    let key = last_line(&created);
+    let order = pickup(&shop, serde_json::json!([margherita("l1", 1, "large", 0)]));
+    let place = |processor: &'static str| {
+        let (app, key, order) = (&app, key.clone(), order.clone());
+        async move {
+            let mut body = app.validated(&key, &order, "tok_visa").await;
+            body["payment"]["cardOnFile"]["processorType"] = serde_json::json!(processor);
+            app.place(&key, &fresh_key(), &body).await
+        }
+    };
+    let refused = problem_of(place("stripe").await, StatusCode::FORBIDDEN, "FORBIDDEN").await;
+    assert_eq!(refused["errors"][0]["code"], "PAYMENT_INTERCHANGE_NOT_CONFIGURED", "{refused}");
+
+    marketfront(&app.db_url, &["interchange", "enable", "--org", "New Eats", "--processor", "braintree"]);
+    json_of(place("braintree").await, StatusCode::CREATED).await;
+    problem_of(place("stripe").await, StatusCode::FORBIDDEN, "FORBIDDEN").await;
+    let listed = marketfront(&app.db_url, &["interchange", "list", "--org", "New Eats"]);
+    assert!(listed.contains("New Eats\tbraintree"), "{listed}");
+    assert!(!listed.contains("stripe"), "{listed}");
+
+    marketfront(&app.db_url, &["interchange", "disable", "--org", "New Eats", "--processor", "braintree"]);
+    problem_of(place("braintree").await, StatusCode::FORBIDDEN, "FORBIDDEN").await;
+    // A processor the portal does not list is a bad payment method, not a missing set-up.
+    let unknown = problem_of(place("paypal").await, StatusCode::BAD_REQUEST, "PAYMENT_METHOD_INVALID").await;
+    assert_eq!(paths(&unknown), ["$.payment.cardOnFile.processorType"]);
+    let refused = Command::new(env!("CARGO_BIN_EXE_marketfront"))
+        .args(["interchange", "enable", "--org", "New Eats", "--processor", "paypal"])
+        .env("DATABASE_URL", &app.db_url)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+}
+
 #[tokio::test]
 async fn serve_creates_its_database_loads_the_demo_and_stops_cleanly_on_sigterm() {
     let name = format!("mf_test_{}_{}", chrono::Utc::now().timestamp(), uuid::Uuid::new_v4().simple());

@@ -158,8 +158,15 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// A new key for `org`. A distribution organisation may pay with stripe card tokens, as
+    /// every partner from before interchange was set up per organisation (the interchange test
+    /// makes its partner with the command line instead, which sets up nothing).
     pub async fn key(&self, org: &str, kind: OrgKind) -> String {
-        keys::create(&self.db, org, kind, None, None).await.expect("create key").key
+        let key = keys::create(&self.db, org, kind, None, None).await.expect("create key").key;
+        if kind == OrgKind::Distribution {
+            marketfront::app::interchange::enable(&self.db, org, "stripe", self.clock_now()).await.expect("stripe");
+        }
+        key
     }
 
     pub async fn distribution_key(&self) -> String {

@@ -198,3 +198,29 @@ pub async fn seed_expired_backlog(app: &TestApp, copies: i32, expired_at: chrono
     .await
     .unwrap();
 }
+
+/// Migration 0019 on a database that already has partners: each distribution organisation
+/// keeps paying with stripe card tokens, and no commerce organisation gains interchange.
+#[tokio::test]
+async fn partners_from_before_interchange_keep_stripe() {
+    let database = crate::helpers::TestDatabase::create().await;
+    let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
+    let mut files: Vec<_> = std::fs::read_dir("migrations").unwrap().map(|entry| entry.unwrap().path()).collect();
+    files.sort();
+    let (before, after): (Vec<_>, Vec<_>) =
+        files.into_iter().partition(|path| path.file_name().unwrap().to_str().unwrap() < "0019");
+    for path in before {
+        sqlx::raw_sql(&std::fs::read_to_string(path).unwrap()).execute(&pool).await.unwrap();
+    }
+    let (app, restaurant) = (Uuid::now_v7(), Uuid::now_v7());
+    sqlx::query("INSERT INTO organizations (id, name, kind) VALUES ($1, 'Old App', 'distribution'), ($2, 'Old Grill', 'commerce')")
+        .bind(app)
+        .bind(restaurant)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(&std::fs::read_to_string(&after[0]).unwrap()).execute(&pool).await.unwrap();
+    let enabled: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT organization_id, processor FROM card_interchange").fetch_all(&pool).await.unwrap();
+    assert_eq!(enabled, [(app, "stripe".to_string())]);
+}

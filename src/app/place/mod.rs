@@ -201,6 +201,19 @@ async fn create_order(
             "savedCard payments need a session JWT for the card's user, not an API key.",
         )));
     }
+    if let PaymentMethod::CardOnFile { processor_type, .. } = &method
+        && !crate::db::interchange::is_enabled(&mut *tx, caller.organization_id, processor_type).await?
+    {
+        return Ok(Err(AppError::new(
+            ErrorCode::Forbidden,
+            format!("Card-on-file payments through {processor_type} are not set up for your organisation."),
+        )
+        .with_errors(vec![Problem::at(
+            "PAYMENT_INTERCHANGE_NOT_CONFIGURED",
+            "$.payment.cardOnFile.processorType",
+            format!("interchange with {processor_type} must be enabled for your organisation before use"),
+        )])));
+    }
     let Some(shown_total) = request.amounts.as_ref().and_then(|a| a.total) else {
         return Ok(Err(AppError::invalid_request("amounts.total, the total shown to the customer, is required.")
             .with_errors(vec![Problem::at("INVALID_FIELD", "$.amounts.total", "amounts.total is required")])));
