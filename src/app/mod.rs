@@ -14,6 +14,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod onboarding;
 pub mod orders;
+pub mod payment_methods;
 pub mod place;
 pub mod queue;
 pub mod secrets_at_rest;

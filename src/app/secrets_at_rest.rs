@@ -1,4 +1,5 @@
-//! Seals what is stored of secrets (see `secret_box`): webhook signing secrets and card tokens
+//! Seals what is stored of secrets (see `secret_box`): webhook signing secrets, card tokens and
+//! saved cards' vault references
 //! are written sealed and opened only where they are used, and rows written in clear before
 //! this existed are sealed when a server starts.
 
@@ -17,6 +18,14 @@ pub fn seal_method(secrets: &SecretBox, method: &PaymentMethod) -> PaymentMethod
                 processor_type: processor_type.clone(),
             }
         }
+        PaymentMethod::SavedCard { payment_id, vault_reference: Some(reference) }
+            if !SecretBox::is_sealed(reference) =>
+        {
+            PaymentMethod::SavedCard {
+                payment_id: payment_id.clone(),
+                vault_reference: Some(secrets.seal(Purpose::CardToken, reference)),
+            }
+        }
         other => other.clone(),
     }
 }
@@ -27,6 +36,10 @@ pub fn open_method(secrets: &SecretBox, method: &PaymentMethod) -> Result<Paymen
         PaymentMethod::CardOnFile { card_token, processor_type } => Ok(PaymentMethod::CardOnFile {
             card_token: secrets.open(Purpose::CardToken, card_token)?,
             processor_type: processor_type.clone(),
+        }),
+        PaymentMethod::SavedCard { payment_id, vault_reference: Some(reference) } => Ok(PaymentMethod::SavedCard {
+            payment_id: payment_id.clone(),
+            vault_reference: Some(secrets.open(Purpose::CardToken, reference)?),
         }),
         other => Ok(other.clone()),
     }

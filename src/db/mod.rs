@@ -9,6 +9,7 @@ pub mod interchange;
 pub mod keys;
 pub mod onboardings;
 pub mod orders;
+pub mod payment_methods;
 pub mod replica;
 pub mod sandbox_ledger;
 pub mod sessions;

@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod availability;
+pub mod card;
 pub mod cart;
 pub mod catalog;
 pub mod cursor;

@@ -323,9 +323,17 @@ pub struct SavedCardInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum PaymentMethod {
-    CardOnFile { card_token: String, processor_type: String },
+    CardOnFile {
+        card_token: String,
+        processor_type: String,
+    },
     GettPayment,
-    SavedCard { payment_id: String },
+    /// `vault_reference` is filled in by place from the saved card (never sent by a partner).
+    SavedCard {
+        payment_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        vault_reference: Option<String>,
+    },
 }
 
 impl PaymentMethod {

@@ -60,9 +60,11 @@ pub fn payment_method(input: Option<&PaymentInput>) -> Result<PaymentMethod, Vec
         };
     }
     if let Some(saved) = &input.saved_card {
-        return present(&saved.payment_id).map(|payment_id| PaymentMethod::SavedCard { payment_id }).ok_or_else(|| {
-            vec![Problem::at("PAYMENT_METHOD_INVALID", "$.payment.savedCard.paymentId", "paymentId is required")]
-        });
+        return present(&saved.payment_id)
+            .map(|payment_id| PaymentMethod::SavedCard { payment_id, vault_reference: None })
+            .ok_or_else(|| {
+                vec![Problem::at("PAYMENT_METHOD_INVALID", "$.payment.savedCard.paymentId", "paymentId is required")]
+            });
     }
     Ok(PaymentMethod::GettPayment)
 }

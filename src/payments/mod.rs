@@ -39,6 +39,10 @@ pub trait PaymentGateway: Send + Sync + 'static {
 
     fn authorize<'a>(&'a self, request: &'a AuthorizationRequest) -> BoxFuture<'a, Result<Authorization, Transient>>;
 
+    /// Hands a card's number and CVC to the processor's vault; the reference to charge it by
+    /// later (a saved card's `vault_reference`). The only place card data ever goes.
+    fn vault<'a>(&'a self, card: &'a crate::domain::card::CheckedCard) -> BoxFuture<'a, Result<String, Transient>>;
+
     /// Releases the authorisation made under `idempotency_key`, if there is one; a no-op
     /// otherwise, so it is safe to call whatever the outcome of `authorize` was. Sticky: an
     /// authorisation asked for under a voided key afterwards is never approved.

@@ -2,12 +2,17 @@
 //! `tok_chargeDeclined` is declined, `tok_processorError` fails transiently, `tok_slow_<ms>`
 //! approves after that many milliseconds (at most a minute); anything else is approved.
 //!
+//! Its vault keeps no card: a saved card's reference says only how the sandbox will answer for
+//! it, chosen by the networks' published test numbers (`4000000000000002` is declined,
+//! `4000000000000119` fails transiently, any other valid number is approved).
+//!
 //! Its ledger is a table of its own (`db::sandbox_ledger`), standing in for a real processor's
 //! database: it outlives our process, so idempotency holds across our crashes. A void is
 //! sticky: a key voided before its authorisation arrived is never approved afterwards.
 
 use super::{Authorization, AuthorizationRequest, PaymentGateway, Transient};
 use crate::db::sandbox_ledger;
+use crate::domain::card::CheckedCard;
 use crate::domain::order::PaymentMethod;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
@@ -17,6 +22,9 @@ use std::time::Duration;
 pub const DECLINED: &str = "tok_chargeDeclined";
 pub const PROCESSOR_ERROR: &str = "tok_processorError";
 pub const SLOW_PREFIX: &str = "tok_slow_";
+/// The test card numbers whose saved cards are declined, or fail transiently, when charged.
+pub const DECLINED_CARD: &str = "4000000000000002";
+pub const PROCESSOR_ERROR_CARD: &str = "4000000000000119";
 
 pub struct SandboxProcessor {
     ledger: PgPool,
@@ -28,8 +36,19 @@ impl SandboxProcessor {
     }
 
     async fn authorize_now(&self, request: &AuthorizationRequest) -> Result<Authorization, Transient> {
+        // A saved card's vault reference answers as the magic token it stands for.
         let card = match &request.method {
             PaymentMethod::CardOnFile { card_token, .. } => card_token.as_str(),
+            PaymentMethod::SavedCard { vault_reference: Some(reference), .. }
+                if reference.starts_with("vault_declined_") =>
+            {
+                DECLINED
+            }
+            PaymentMethod::SavedCard { vault_reference: Some(reference), .. }
+                if reference.starts_with("vault_error_") =>
+            {
+                PROCESSOR_ERROR
+            }
             _ => "",
         };
         if card == PROCESSOR_ERROR {
@@ -65,6 +84,16 @@ impl PaymentGateway for SandboxProcessor {
 
     fn authorize<'a>(&'a self, request: &'a AuthorizationRequest) -> BoxFuture<'a, Result<Authorization, Transient>> {
         self.authorize_now(request).boxed()
+    }
+
+    fn vault<'a>(&'a self, card: &'a CheckedCard) -> BoxFuture<'a, Result<String, Transient>> {
+        let kind = match card.number.as_str() {
+            DECLINED_CARD => "declined_",
+            PROCESSOR_ERROR_CARD => "error_",
+            _ => "",
+        };
+        let reference = format!("vault_{kind}{}", uuid::Uuid::new_v4().simple());
+        async move { Ok(reference) }.boxed()
     }
 
     fn void<'a>(&'a self, idempotency_key: &'a str) -> BoxFuture<'a, Result<(), Transient>> {

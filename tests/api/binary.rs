@@ -21,9 +21,23 @@ pub struct Server {
 
 impl Server {
     pub async fn start(database_url: &str) -> Server {
-        let port = free_port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_marketfront"));
-        let child = binary_logging(&mut command)
+        binary_logging(&mut command);
+        Server::start_as(command, database_url).await
+    }
+
+    /// A server logging everything down to debug into `log` (stdout and stderr alike), for
+    /// tests that read what it wrote.
+    pub async fn start_logging_to(database_url: &str, log: &std::path::Path) -> Server {
+        let file = std::fs::File::create(log).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_marketfront"));
+        command.env("MARKETFRONT_LOG", "debug").stderr(file.try_clone().unwrap());
+        Server::start_as(command, database_url).await
+    }
+
+    async fn start_as(mut command: Command, database_url: &str) -> Server {
+        let port = free_port();
+        let child = command
             .arg("serve")
             .env("DATABASE_URL", database_url)
             .env("MARKETFRONT_LISTEN", format!("127.0.0.1:{port}"))

@@ -26,6 +26,7 @@ mod pull;
 mod queue;
 mod rate_limits;
 mod replica;
+mod saved_cards;
 mod search;
 mod sessions;
 mod stores;

@@ -433,7 +433,9 @@ async fn orders_are_private_to_their_partner_and_session_user() {
     let mut order = pickup(&shop, json!([margherita("l1", 1, "small", 0)]));
     order.as_object_mut().unwrap().remove("customer");
     let mut body = app.validated(&sam, &order, APPROVED).await;
-    body["payment"] = json!({"savedCard": {"paymentId": "pm_sam_visa"}});
+    let card = json!({"cardNumber": "4242424242424242", "expiration": "2030-01", "cvc": "123"});
+    let card = json_of(app.post("/v1/marketplace/checkout/payments", &sam, &card).await, StatusCode::CREATED).await;
+    body["payment"] = json!({"savedCard": {"paymentId": card["paymentId"]}});
     let placed = json_of(app.place(&sam, &fresh_key(), &body).await, StatusCode::CREATED).await;
     assert_eq!(placed["customer"]["firstName"], "Sam");
     assert_eq!(placed["payment"]["method"], "savedCard");

@@ -224,3 +224,27 @@ async fn partners_from_before_interchange_keep_stripe() {
         sqlx::query_as("SELECT organization_id, processor FROM card_interchange").fetch_all(&pool).await.unwrap();
     assert_eq!(enabled, [(app, "stripe".to_string())]);
 }
+
+/// Every (table, column) of text or JSON in the public schema holding `needle` in some row
+/// (case-insensitively).
+pub async fn text_columns_containing(pool: &sqlx::PgPool, needle: &str) -> Vec<(String, String)> {
+    let columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c
+         JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+         WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+           AND c.data_type IN ('text', 'character varying', 'json', 'jsonb', 'ARRAY', 'bytea')
+         ORDER BY 1, 2",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut found = Vec::new();
+    for (table, column) in columns {
+        let sql = format!("SELECT EXISTS (SELECT 1 FROM \"{table}\" WHERE \"{column}\"::text ILIKE '%' || $1 || '%')");
+        let holds: bool = sqlx::query_scalar(&sql).bind(needle).fetch_one(pool).await.unwrap();
+        if holds {
+            found.push((table, column));
+        }
+    }
+    found
+}

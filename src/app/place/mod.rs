@@ -201,6 +201,17 @@ async fn create_order(
             "savedCard payments need a session JWT for the card's user, not an API key.",
         )));
     }
+    // A saved card is charged through its vault reference, kept (sealed) with the order so the
+    // authorisation, however often it is resumed, charges the card chosen now.
+    let method = match method {
+        PaymentMethod::SavedCard { payment_id, .. } => {
+            match crate::app::payment_methods::vault_reference(state, &mut *tx, caller, &payment_id).await? {
+                Ok(reference) => PaymentMethod::SavedCard { payment_id, vault_reference: Some(reference) },
+                Err(refusal) => return Ok(Err(refusal)),
+            }
+        }
+        other => other,
+    };
     if let PaymentMethod::CardOnFile { processor_type, .. } = &method
         && !crate::db::interchange::is_enabled(&mut *tx, caller.organization_id, processor_type).await?
     {

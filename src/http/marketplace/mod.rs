@@ -2,6 +2,7 @@
 //! or a session: sessions, stores and menus, carts, pricing, placing and reading orders.
 
 pub mod carts;
+pub mod checkout;
 pub mod orders;
 pub mod sessions;
 pub mod stores;
@@ -10,5 +11,10 @@ use crate::state::AppState;
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(sessions::routes()).merge(stores::routes()).merge(carts::routes()).merge(orders::routes())
+    Router::new()
+        .merge(sessions::routes())
+        .merge(stores::routes())
+        .merge(carts::routes())
+        .merge(checkout::routes())
+        .merge(orders::routes())
 }
