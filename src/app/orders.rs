@@ -20,6 +20,7 @@ pub fn view(row: &OrderRow, history: Vec<HistoryEntry>) -> OrderView {
         gett_order_id: row.id,
         cart: row.cart.0.clone(),
         fulfillment_type: row.fulfillment_type,
+        fulfillment_source: row.fulfillment_source,
         delivery: row.delivery.as_ref().map(|d| d.0.clone()),
         customer: row.customer.0.clone(),
         amounts: row.amounts.0.clone(),

@@ -109,6 +109,7 @@ pub async fn validate(state: &AppState, caller: &Caller, input: OrderInput) -> A
         fulfillment_type: order.fulfillment_type,
         delivery: order.delivery.as_ref(),
         amounts: evaluation.amounts.as_ref(),
+        fulfillment_source: source,
     })
     .map_err(AppError::internal)?;
     let mut verdict = Verdict {
@@ -119,7 +120,6 @@ pub async fn validate(state: &AppState, caller: &Caller, input: OrderInput) -> A
         token_expires_at: None,
         estimated_ready_at: None,
         trace_id: None,
-        fulfillment_source: source,
     };
     let Some(amounts) = evaluation.amounts.filter(|_| valid) else {
         return Ok(ValidatedOrder { priced, verdict });

@@ -1,5 +1,6 @@
 //! Orders, their payment authorisations and the events they emit.
 
+use crate::domain::address::FulfillmentSource;
 use crate::domain::lifecycle::{State, Status};
 use crate::domain::order::{
     Amounts, Cart, Customer, Delivery, FulfillmentType, HistoryEntry, PaymentMethod, PaymentState, Placement,
@@ -23,6 +24,7 @@ pub struct NewOrder {
     pub token_hash: Vec<u8>,
     pub idempotency_key: Uuid,
     pub fulfillment_type: FulfillmentType,
+    pub fulfillment_source: FulfillmentSource,
     pub cart: Cart,
     pub delivery: Option<Delivery>,
     pub customer: Customer,
@@ -44,6 +46,7 @@ pub struct OrderRow {
     pub state: State,
     pub status: Status,
     pub fulfillment_type: FulfillmentType,
+    pub fulfillment_source: FulfillmentSource,
     pub cart: Json<Cart>,
     pub delivery: Option<Json<Delivery>>,
     pub customer: Json<Customer>,
@@ -68,8 +71,9 @@ pub async fn insert(conn: &mut PgConnection, order: &NewOrder, now: DateTime<Utc
     sqlx::query!(
         "INSERT INTO orders (id, organization_id, partner_user_id, store_id, store_organization_id, catalog_set_id,
                              token_hash, idempotency_key, placement, fulfillment_type, cart, delivery, customer,
-                             payment_method, amounts, total, currency, estimated_ready_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'awaiting_payment', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
+                             payment_method, amounts, total, currency, estimated_ready_at, created_at, updated_at,
+                             fulfillment_source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'awaiting_payment', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19)",
         order.id,
         order.organization_id,
         order.partner_user_id,
@@ -88,6 +92,7 @@ pub async fn insert(conn: &mut PgConnection, order: &NewOrder, now: DateTime<Utc
         order.amounts.currency,
         order.estimated_ready_at,
         now,
+        order.fulfillment_source as FulfillmentSource,
     )
     .execute(&mut *conn)
     .await?;
@@ -113,6 +118,7 @@ pub async fn get(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option
         r#"SELECT o.id, o.organization_id, o.partner_user_id, o.store_id, o.store_organization_id,
                   o.placement AS "placement: Placement", o.state AS "state: State", o.status AS "status: Status",
                   o.fulfillment_type AS "fulfillment_type: FulfillmentType", o.cart AS "cart: Json<Cart>",
+                  o.fulfillment_source AS "fulfillment_source: FulfillmentSource",
                   o.delivery AS "delivery: Json<Delivery>", o.customer AS "customer: Json<Customer>",
                   o.payment_method AS "payment_method: Json<PaymentMethod>", o.amounts AS "amounts: Json<Amounts>",
                   o.total, o.currency, o.estimated_ready_at, o.version, o.placed_at,
@@ -221,6 +227,7 @@ pub async fn list_placed(
                 r#"SELECT o.id, o.organization_id, o.partner_user_id, o.store_id, o.store_organization_id,
                   o.placement AS "placement: Placement", o.state AS "state: State", o.status AS "status: Status",
                   o.fulfillment_type AS "fulfillment_type: FulfillmentType", o.cart AS "cart: Json<Cart>",
+                  o.fulfillment_source AS "fulfillment_source: FulfillmentSource",
                   o.delivery AS "delivery: Json<Delivery>", o.customer AS "customer: Json<Customer>",
                   o.payment_method AS "payment_method: Json<PaymentMethod>", o.amounts AS "amounts: Json<Amounts>",
                   o.total, o.currency, o.estimated_ready_at, o.version, o.placed_at,
@@ -252,6 +259,7 @@ pub async fn list_placed(
                 r#"SELECT o.id, o.organization_id, o.partner_user_id, o.store_id, o.store_organization_id,
                   o.placement AS "placement: Placement", o.state AS "state: State", o.status AS "status: Status",
                   o.fulfillment_type AS "fulfillment_type: FulfillmentType", o.cart AS "cart: Json<Cart>",
+                  o.fulfillment_source AS "fulfillment_source: FulfillmentSource",
                   o.delivery AS "delivery: Json<Delivery>", o.customer AS "customer: Json<Customer>",
                   o.payment_method AS "payment_method: Json<PaymentMethod>", o.amounts AS "amounts: Json<Amounts>",
                   o.total, o.currency, o.estimated_ready_at, o.version, o.placed_at,
@@ -292,6 +300,7 @@ pub async fn lock_placed(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Opti
         r#"SELECT o.id, o.organization_id, o.partner_user_id, o.store_id, o.store_organization_id,
                   o.placement AS "placement: Placement", o.state AS "state: State", o.status AS "status: Status",
                   o.fulfillment_type AS "fulfillment_type: FulfillmentType", o.cart AS "cart: Json<Cart>",
+                  o.fulfillment_source AS "fulfillment_source: FulfillmentSource",
                   o.delivery AS "delivery: Json<Delivery>", o.customer AS "customer: Json<Customer>",
                   o.payment_method AS "payment_method: Json<PaymentMethod>", o.amounts AS "amounts: Json<Amounts>",
                   o.total, o.currency, o.estimated_ready_at, o.version, o.placed_at,

@@ -221,10 +221,12 @@ pub struct Context {
 }
 
 /// Where an order's fulfilment came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum FulfillmentSource {
-    /// The request said it.
+    /// The request said it (and every token and order from before contexts existed).
+    #[default]
     Request,
     /// The request left it out; the session's fulfilment context said it.
     Context,

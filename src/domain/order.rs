@@ -210,6 +210,8 @@ pub struct PricedOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
     pub amounts: Amounts,
+    #[serde(default)]
+    pub fulfillment_source: super::address::FulfillmentSource,
 }
 
 /// The order as validate priced it, borrowed from the request: the first half of validate's
@@ -224,6 +226,8 @@ pub struct PricedOrderRef<'a> {
     pub delivery: Option<&'a Delivery>,
     /// `null` when some line could not be priced.
     pub amounts: Option<&'a Amounts>,
+    /// Whether the fulfilment priced was the request's or the session's fulfilment context's.
+    pub fulfillment_source: super::address::FulfillmentSource,
 }
 
 /// The second half of validate's answer: the verdict and what comes with it.
@@ -240,8 +244,6 @@ pub struct Verdict {
     /// Present only when there are errors, so a support agent can find the trace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
-    /// Whether the fulfilment priced was the request's or the session's fulfilment context's.
-    pub fulfillment_source: super::address::FulfillmentSource,
 }
 
 /// The answer to validate: the order as sent, with the server's fields filled in.
@@ -399,6 +401,8 @@ pub struct OrderView {
     pub gett_order_id: uuid::Uuid,
     pub cart: Cart,
     pub fulfillment_type: FulfillmentType,
+    /// Whether the fulfilment was the order's own or its session's fulfilment context's.
+    pub fulfillment_source: super::address::FulfillmentSource,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
     pub customer: Customer,
@@ -478,6 +482,7 @@ mod tests {
             fulfillment_type: order.fulfillment_type,
             delivery: order.delivery.as_ref(),
             amounts: Some(&amounts),
+            fulfillment_source: crate::domain::address::FulfillmentSource::Context,
         };
         let snapshot: PricedOrder = serde_json::from_str(&serde_json::to_string(&priced).unwrap()).unwrap();
         assert_eq!(
@@ -486,7 +491,8 @@ mod tests {
                 cart: order.cart,
                 fulfillment_type: order.fulfillment_type,
                 delivery: order.delivery,
-                amounts
+                amounts,
+                fulfillment_source: crate::domain::address::FulfillmentSource::Context,
             }
         );
     }
@@ -499,6 +505,7 @@ mod tests {
             fulfillment_type: order.fulfillment_type,
             delivery: None,
             amounts: None,
+            fulfillment_source: crate::domain::address::FulfillmentSource::Request,
         };
         let answer = ValidatedOrder {
             priced: serde_json::to_string(&priced).unwrap(),
@@ -510,7 +517,6 @@ mod tests {
                 token_expires_at: None,
                 estimated_ready_at: None,
                 trace_id: Some("abc".into()),
-                fulfillment_source: crate::domain::address::FulfillmentSource::Request,
             },
         };
         let joined: Value = serde_json::from_slice(&answer.to_json().unwrap()).unwrap();

@@ -108,7 +108,11 @@ async fn validate_and_place_price_the_context_where_the_order_leaves_fulfilment_
     body["amounts"]["total"] = priced["amounts"]["total"].clone();
     body["payment"] = json!({"cardOnFile": {"cardToken": "tok_visa", "processorType": "stripe"}});
     let placed = json_of(app.place(&ann, &fresh_key(), &body).await, StatusCode::CREATED).await;
-    assert_eq!(placed["fulfillmentType"], "DeliveryByMerchant", "{placed}");
+    assert_eq!(
+        (placed["fulfillmentType"].clone(), placed["fulfillmentSource"].clone()),
+        (json!("DeliveryByMerchant"), json!("context")),
+        "{placed}"
+    );
     assert_eq!(placed["delivery"]["latitude"], priced["delivery"]["latitude"]);
 
     // A saved address beyond the store's radius: the context takes it, validate says why not.

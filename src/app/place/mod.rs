@@ -288,6 +288,7 @@ async fn create_order(
         token_hash: hash.clone(),
         idempotency_key: keyed.key,
         fulfillment_type: priced.fulfillment_type,
+        fulfillment_source: priced.fulfillment_source,
         cart: priced.cart,
         delivery: priced.delivery,
         customer,
