@@ -35,8 +35,12 @@ fn user_of(caller: &Caller) -> AppResult<&str> {
 }
 
 fn shown(row: db::payment_methods::PaymentMethodRow) -> Saved {
-    let brand = ["visa", "mastercard", "amex", "discover"].into_iter().find(|b| *b == row.brand).unwrap_or("unknown");
-    let card = KeptCard { brand, last_four: row.last_four, exp_year: row.exp_year, exp_month: row.exp_month as u32 };
+    let card = KeptCard {
+        brand: card::brand_named(&row.brand),
+        last_four: row.last_four,
+        exp_year: row.exp_year,
+        exp_month: row.exp_month as u32,
+    };
     Saved { payment_id: row.id, card }
 }
 

@@ -66,6 +66,14 @@ pub fn expired(year: i32, month: u32, now: DateTime<Utc>) -> bool {
     (year, month) < (now.year(), now.month())
 }
 
+/// Every brand a kept card may name.
+pub const BRANDS: [&str; 5] = ["visa", "mastercard", "amex", "discover", "unknown"];
+
+/// A stored brand's name as one of `BRANDS` ("unknown" for anything else).
+pub fn brand_named(name: &str) -> &'static str {
+    BRANDS.into_iter().find(|brand| *brand == name).unwrap_or("unknown")
+}
+
 /// The brand by the number's leading digits (the networks' published ranges).
 fn brand(digits: &str) -> &'static str {
     let prefix = |n: usize| digits.get(..n).and_then(|p| p.parse::<u32>().ok()).unwrap_or(0);

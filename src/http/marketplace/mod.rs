@@ -3,6 +3,7 @@
 
 pub mod carts;
 pub mod checkout;
+pub mod context;
 pub mod orders;
 pub mod sessions;
 pub mod stores;
@@ -13,6 +14,7 @@ use axum::Router;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(sessions::routes())
+        .merge(context::routes())
         .merge(stores::routes())
         .merge(carts::routes())
         .merge(checkout::routes())
