@@ -9,6 +9,7 @@ use crate::auth::Caller;
 use crate::domain::address::FulfillmentSource;
 use crate::domain::cart::{self, Change, Refusal};
 use crate::domain::error_code::ErrorCode;
+use crate::domain::limits;
 use crate::domain::order::{Amounts, Cart, Delivery, FulfillmentType, OrderInput};
 use crate::domain::problem::Problem;
 use crate::state::AppState;
@@ -38,6 +39,13 @@ pub struct PricedCart {
 }
 
 pub async fn change(state: &AppState, caller: &Caller, request: CartRequest, change: Change) -> AppResult<PricedCart> {
+    if let Some(sent) = &request.cart {
+        let beyond = limits::check_sent_cart(sent);
+        if !beyond.is_empty() {
+            let code = limits::refusal_code(&beyond);
+            return Err(AppError::new(code, "The cart is beyond what one request may hold.").with_errors(beyond));
+        }
+    }
     let cart = cart::apply(request.cart, request.store_id, request.catalog_set_id, change, Uuid::new_v4()).map_err(
         |refusal| match refusal {
             Refusal::MissingStoreId => AppError::new(

@@ -86,6 +86,14 @@ pub fn check_place(request: &PlaceRequest) -> Vec<Problem> {
     problems
 }
 
+/// Every limit a cart as sent breaks: what a cart helper checks before changing it, so that a
+/// change cannot hide an oversized part of the cart it was given (by removing that line).
+pub fn check_sent_cart(cart: &Cart) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    check_cart(cart, &mut problems);
+    problems
+}
+
 fn check_cart(cart: &Cart, problems: &mut Vec<Problem>) {
     check_text(Some(&cart.store_id), MAX_ID_CHARS, "$.cart.storeId", problems);
     check_text(cart.catalog_set_id.as_deref(), MAX_ID_CHARS, "$.cart.catalogSetId", problems);

@@ -67,6 +67,16 @@ async fn a_cart_is_built_change_by_change_and_priced_as_validate_prices_it() {
     assert_eq!(paths(&problem), ["$.lineItemId"]);
     let twice = json!({"cart": two["cart"], "item": {"lineItemId": "c1", "itemId": "calzone"}});
     problem_of(app.post(ADD, key, &twice).await, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    // A cart beyond a request's limits is refused as validate refuses it, even when the change
+    // would remove the line that breaks them.
+    let crowded: Vec<Value> = (0..51).map(|_| json!({"itemId": "basil"})).collect();
+    let mut oversized = fixed["cart"].clone();
+    oversized["lineItems"][0]["modifierGroups"] =
+        json!([{"modifierGroupId": "toppings", "selectedModifiers": crowded}]);
+    let body = json!({"cart": oversized, "lineItemId": line});
+    let refused =
+        problem_of(app.post(REMOVE, key, &body).await, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
+    assert_eq!(refused["errors"][0]["code"], "TOO_MANY_MODIFIERS", "{refused}");
     let elsewhere = json!({"cart": null, "storeId": Uuid::new_v4(), "catalogSetId": shop.catalog, "item": large()});
     problem_of(app.post(ADD, key, &elsewhere).await, StatusCode::NOT_FOUND, "STORE_NOT_FOUND").await;
 }
