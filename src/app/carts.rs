@@ -39,12 +39,10 @@ pub struct PricedCart {
 }
 
 pub async fn change(state: &AppState, caller: &Caller, request: CartRequest, change: Change) -> AppResult<PricedCart> {
-    if let Some(sent) = &request.cart {
-        let beyond = limits::check_sent_cart(sent);
-        if !beyond.is_empty() {
-            let code = limits::refusal_code(&beyond);
-            return Err(AppError::new(code, "The cart is beyond what one request may hold.").with_errors(beyond));
-        }
+    let beyond = limits::check_sent(request.cart.as_ref(), request.delivery.as_ref(), None);
+    if !beyond.is_empty() {
+        let code = limits::refusal_code(&beyond);
+        return Err(AppError::new(code, "The cart is beyond what one request may hold.").with_errors(beyond));
     }
     let cart = cart::apply(request.cart, request.store_id, request.catalog_set_id, change, Uuid::new_v4()).map_err(
         |refusal| match refusal {

@@ -60,6 +60,11 @@ pub async fn settle(
     mut input: OrderInput,
     default: Option<FulfillmentType>,
 ) -> AppResult<(OrderRequest, FulfillmentSource)> {
+    let beyond = limits::check_sent(Some(&input.cart), input.delivery.as_ref(), input.customer.as_ref());
+    if !beyond.is_empty() {
+        let code = limits::refusal_code(&beyond);
+        return Err(AppError::new(code, "The order is beyond what one request may hold.").with_errors(beyond));
+    }
     let address_missing = input.fulfillment_type.is_none_or(|kind| kind == FulfillmentType::DeliveryByMerchant)
         && input.delivery.is_none();
     let context = if address_missing { addresses::fallback_for(state, caller).await? } else { None };

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-const MAX_FIELD_LEN: usize = 200;
+/// Short enough that the five fields joined as a delivery address stay within an order's text limit.
+const MAX_FIELD_LEN: usize = 150;
 
 /// An address as a front end sends it (`POST /v1/marketplace/session/addresses`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -86,11 +86,15 @@ pub fn check_place(request: &PlaceRequest) -> Vec<Problem> {
     problems
 }
 
-/// Every limit a cart as sent breaks: what a cart helper checks before changing it, so that a
-/// change cannot hide an oversized part of the cart it was given (by removing that line).
-pub fn check_sent_cart(cart: &Cart) -> Vec<Problem> {
+/// Every limit an order breaks as it was sent, before anything is settled or changed: a cart
+/// helper's change could otherwise remove the line that breaks them, and settling the
+/// fulfilment (pickup) could drop the delivery that does.
+pub fn check_sent(cart: Option<&Cart>, delivery: Option<&Delivery>, customer: Option<&Customer>) -> Vec<Problem> {
     let mut problems = Vec::new();
-    check_cart(cart, &mut problems);
+    if let Some(cart) = cart {
+        check_cart(cart, &mut problems);
+    }
+    check_rest(delivery, customer, None, &mut problems);
     problems
 }
 

@@ -77,6 +77,11 @@ async fn a_cart_is_built_change_by_change_and_priced_as_validate_prices_it() {
     let refused =
         problem_of(app.post(REMOVE, key, &body).await, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED").await;
     assert_eq!(refused["errors"][0]["code"], "TOO_MANY_MODIFIERS", "{refused}");
+    // So is a delivery beyond them that pricing for pickup would have left aside.
+    let long = json!({"cart": null, "storeId": shop.store, "catalogSetId": shop.catalog, "item": large(),
+                      "delivery": {"address": "1 Main St", "postalCode": "9".repeat(200)}});
+    let refused = problem_of(app.post(ADD, key, &long).await, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    assert_eq!(paths(&refused), ["$.delivery.postalCode"]);
     let elsewhere = json!({"cart": null, "storeId": Uuid::new_v4(), "catalogSetId": shop.catalog, "item": large()});
     problem_of(app.post(ADD, key, &elsewhere).await, StatusCode::NOT_FOUND, "STORE_NOT_FOUND").await;
 }
