@@ -39,11 +39,9 @@ pub struct PricedCart {
 }
 
 pub async fn change(state: &AppState, caller: &Caller, request: CartRequest, change: Change) -> AppResult<PricedCart> {
-    let beyond = limits::check_sent(request.cart.as_ref(), request.delivery.as_ref(), None);
-    if !beyond.is_empty() {
-        let code = limits::refusal_code(&beyond);
-        return Err(AppError::new(code, "The cart is beyond what one request may hold.").with_errors(beyond));
-    }
+    // The cart as sent, before the change could remove what breaks a limit; `settle` checks
+    // the changed one.
+    validate::within_limits(limits::check_sent(request.cart.as_ref(), request.delivery.as_ref(), None, None, None))?;
     let cart = cart::apply(request.cart, request.store_id, request.catalog_set_id, change, Uuid::new_v4()).map_err(
         |refusal| match refusal {
             Refusal::MissingStoreId => AppError::new(

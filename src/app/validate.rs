@@ -60,11 +60,13 @@ pub async fn settle(
     mut input: OrderInput,
     default: Option<FulfillmentType>,
 ) -> AppResult<(OrderRequest, FulfillmentSource)> {
-    let beyond = limits::check_sent(Some(&input.cart), input.delivery.as_ref(), input.customer.as_ref());
-    if !beyond.is_empty() {
-        let code = limits::refusal_code(&beyond);
-        return Err(AppError::new(code, "The order is beyond what one request may hold.").with_errors(beyond));
-    }
+    within_limits(limits::check_sent(
+        Some(&input.cart),
+        input.delivery.as_ref(),
+        input.customer.as_ref(),
+        input.amounts.as_ref(),
+        input.validated_order_token.as_deref(),
+    ))?;
     let address_missing = input.fulfillment_type.is_none_or(|kind| kind == FulfillmentType::DeliveryByMerchant)
         && input.delivery.is_none();
     let context = if address_missing { addresses::fallback_for(state, caller).await? } else { None };
@@ -88,15 +90,18 @@ pub struct Priced {
     pub evaluation: Evaluation,
 }
 
-/// Prices a settled order against the cached store and menu: every problem inline, nothing
-/// written. An order beyond a request's limits, or a store or menu that does not exist, is a
-/// 4xx instead.
-pub async fn price(state: &AppState, order: OrderRequest, now: DateTime<Utc>) -> AppResult<Priced> {
-    let beyond = limits::check_order(&order);
-    if !beyond.is_empty() {
-        let code = limits::refusal_code(&beyond);
-        return Err(AppError::new(code, "The order is beyond what one request may hold.").with_errors(beyond));
+/// The refusal of an order beyond what one request may hold (`limits`), if it is.
+pub fn within_limits(beyond: Vec<Problem>) -> AppResult<()> {
+    if beyond.is_empty() {
+        return Ok(());
     }
+    let code = limits::refusal_code(&beyond);
+    Err(AppError::new(code, "The order is beyond what one request may hold.").with_errors(beyond))
+}
+
+/// Prices an order `settle` has checked and settled, against the cached store and menu: every
+/// problem inline, nothing written. A store or menu that does not exist is a 4xx instead.
+pub async fn price(state: &AppState, order: OrderRequest, now: DateTime<Utc>) -> AppResult<Priced> {
     let (store, menu) = resolve(state, &order.cart).await?;
     let evaluation = rules::evaluate(&order, &store, &menu, now);
     Ok(Priced { order, store, menu, evaluation })

@@ -52,13 +52,15 @@ pub fn refusal_code(problems: &[Problem]) -> ErrorCode {
     }
 }
 
-/// Every limit a validate body breaks.
+/// Every limit a validate body breaks (what `check_sent` checks, on a settled order).
 pub fn check_order(order: &OrderRequest) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    check_cart(&order.cart, &mut problems);
-    check_rest(order.delivery.as_ref(), order.customer.as_ref(), order.amounts.as_ref(), &mut problems);
-    check_text(order.validated_order_token.as_deref(), MAX_ID_CHARS, "$.validatedOrderToken", &mut problems);
-    problems
+    check_sent(
+        Some(&order.cart),
+        order.delivery.as_ref(),
+        order.customer.as_ref(),
+        order.amounts.as_ref(),
+        order.validated_order_token.as_deref(),
+    )
 }
 
 /// Every limit a place body breaks.
@@ -89,12 +91,19 @@ pub fn check_place(request: &PlaceRequest) -> Vec<Problem> {
 /// Every limit an order breaks as it was sent, before anything is settled or changed: a cart
 /// helper's change could otherwise remove the line that breaks them, and settling the
 /// fulfilment (pickup) could drop the delivery that does.
-pub fn check_sent(cart: Option<&Cart>, delivery: Option<&Delivery>, customer: Option<&Customer>) -> Vec<Problem> {
+pub fn check_sent(
+    cart: Option<&Cart>,
+    delivery: Option<&Delivery>,
+    customer: Option<&Customer>,
+    amounts: Option<&AmountsInput>,
+    validated_order_token: Option<&str>,
+) -> Vec<Problem> {
     let mut problems = Vec::new();
     if let Some(cart) = cart {
         check_cart(cart, &mut problems);
     }
-    check_rest(delivery, customer, None, &mut problems);
+    check_rest(delivery, customer, amounts, &mut problems);
+    check_text(validated_order_token, MAX_ID_CHARS, "$.validatedOrderToken", &mut problems);
     problems
 }
 
