@@ -77,6 +77,12 @@ pub struct Config {
     /// A request still unanswered after this long is answered 503 (its work is abandoned the
     /// way a crash abandons it: place's recorded steps finish or roll it back).
     pub request_timeout: Duration,
+    /// `Host` values `/mcp` answers (DNS-rebinding protection; `MARKETFRONT_MCP_ALLOWED_HOSTS`,
+    /// comma-separated; a name without a port allows every port).
+    pub mcp_allowed_hosts: Vec<String>,
+    /// Browser origins `/mcp` answers (`MARKETFRONT_MCP_ALLOWED_ORIGINS`); a request without
+    /// `Origin` (not from a browser) passes.
+    pub mcp_allowed_origins: Vec<String>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/marketfront";
@@ -85,6 +91,30 @@ const DEV_JWT_SECRET: &str = "marketfront-development-secret-change-me";
 const DEV_ENCRYPTION_KEY: &[u8; 32] = b"marketfront-demo-encryption-key!";
 /// The shortest JWT secret `serve` accepts: HS256 is as strong as its key, up to 32 bytes.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Loopback, and the public URL's host.
+fn default_mcp_hosts(public_url: &str) -> Vec<String> {
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+    if let Some(host) = url::Url::parse(public_url).ok().and_then(|u| u.host_str().map(str::to_string)) {
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    hosts
+}
+
+/// Loopback pages on any port, and the public URL's origin.
+fn default_mcp_origins(public_url: &str) -> Vec<String> {
+    let mut origins: Vec<String> = ["http://localhost:*", "http://127.0.0.1:*"].map(String::from).to_vec();
+    if let Ok(url) = url::Url::parse(public_url) {
+        let origin = url.origin().ascii_serialization();
+        if origin != "null" && !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    origins
+}
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
@@ -115,14 +145,23 @@ impl Config {
         };
         let flag = |name: &str| var(name).is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"));
         let listen = var("MARKETFRONT_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".to_string());
+        let list = |name: &str| -> Option<Vec<String>> {
+            var(name).map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        };
+        let public_url = var("MARKETFRONT_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_string();
+        let mcp_allowed_hosts = list("MARKETFRONT_MCP_ALLOWED_HOSTS").unwrap_or_else(|| default_mcp_hosts(&public_url));
+        let mcp_allowed_origins =
+            list("MARKETFRONT_MCP_ALLOWED_ORIGINS").unwrap_or_else(|| default_mcp_origins(&public_url));
         Ok(Config {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
             database_read_url: var("DATABASE_READ_URL"),
             replica_max_lag: Duration::from_millis(number("MARKETFRONT_REPLICA_MAX_LAG_MS", 5_000)?),
-            public_url: var("MARKETFRONT_PUBLIC_URL")
-                .unwrap_or_else(|| format!("http://{listen}"))
-                .trim_end_matches('/')
-                .to_string(),
+            public_url,
+            mcp_allowed_hosts,
+            mcp_allowed_origins,
             listen,
             cache_bytes: number("MARKETFRONT_CACHE_MB", 256)?.clamp(1, 1 << 20) << 20,
             token_ttl: Duration::from_secs(number("MARKETFRONT_TOKEN_TTL_SECONDS", 900)?),

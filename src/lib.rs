@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod input;
+pub mod mcp;
 pub mod metrics;
 pub mod outbound;
 pub mod payments;

@@ -57,10 +57,22 @@ pub async fn change(state: &AppState, caller: &Caller, request: CartRequest, cha
             }
         },
     )?;
+    price(state, caller, cart, request.fulfillment_type, request.delivery).await
+}
+
+/// A cart priced as it stands, for the fulfilment given, else the session's context, else
+/// pickup: what every cart answer (REST's, an agent's) carries.
+pub async fn price(
+    state: &AppState,
+    caller: &Caller,
+    cart: Cart,
+    fulfillment_type: Option<FulfillmentType>,
+    delivery: Option<Delivery>,
+) -> AppResult<PricedCart> {
     let input = OrderInput {
         cart,
-        fulfillment_type: request.fulfillment_type,
-        delivery: request.delivery,
+        fulfillment_type,
+        delivery,
         customer: None,
         amounts: None,
         payment: None,

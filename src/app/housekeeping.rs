@@ -1,16 +1,18 @@
 //! What has outlived its purpose: validatedOrderTokens an hour past their expiry (kept that long
 //! so a late place is told TOKEN_EXPIRED rather than TOKEN_INVALID), finished
-//! Idempotency-Keys past their retention, and sessions past their expiry (whose tokens say so
-//! by themselves). An order's one-token guarantee does not depend on
-//! either: it is a unique index on the orders themselves. The rate limiters also forget callers
+//! Idempotency-Keys past their retention, sessions past their expiry (whose tokens say so
+//! by themselves), MCP conversations idle past their limit and order confirmations past theirs.
+//! An order's one-token guarantee does not depend on any of them: it is a unique index on the
+//! orders themselves. The rate limiters also forget callers
 //! whose budgets are full again.
 //!
 //! A backlog (a reaper that was down, a burst of validations) is deleted a batch per statement,
 //! each its own transaction, until a batch comes back short: no statement holds locks on, or
 //! writes the log for, more than a batch, and place's inserts never wait behind a giant delete.
 
+use crate::app::conversations;
 use crate::app::error::AppResult;
-use crate::db::{idempotency, sessions, tokens};
+use crate::db::{idempotency, mcp_sessions, sessions, tokens};
 use crate::state::AppState;
 use std::future::Future;
 
@@ -32,6 +34,15 @@ pub async fn reap(state: &AppState) -> AppResult<()> {
     let sessions = in_batches(|| sessions::reap_expired(&state.db, now, REAP_BATCH)).await?;
     if sessions > 0 {
         tracing::info!(count = sessions, "expired sessions reaped");
+    }
+    let idle = in_batches(|| mcp_sessions::reap_idle(&state.db, now - conversations::IDLE_LIMIT, REAP_BATCH)).await?;
+    if idle > 0 {
+        tracing::info!(count = idle, "idle MCP sessions reaped");
+    }
+    // Kept an hour past expiry, so that a late yes is told it expired rather than unknown.
+    let confirmations = in_batches(|| mcp_sessions::reap_confirmations(&state.db, before, REAP_BATCH)).await?;
+    if confirmations > 0 {
+        tracing::info!(count = confirmations, "expired order confirmations reaped");
     }
     Ok(())
 }

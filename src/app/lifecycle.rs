@@ -1,5 +1,6 @@
-//! After placement: the restaurant moves the order forward (or the server cancels it when the
-//! restaurant never confirms), and the money follows the outcome.
+//! After placement: the restaurant moves the order forward, the partner may cancel it before the
+//! kitchen starts, the server cancels it when the restaurant never confirms, and the money
+//! follows the outcome.
 //!
 //! Each change locks the order row, bumps `version`, appends to the history and writes the
 //! partner's `order_update` event in one transaction, so concurrent updates apply one after
@@ -11,6 +12,7 @@
 use crate::app::error::{AppError, AppResult};
 use crate::app::orders;
 use crate::app::place::MARKETFRONT;
+use crate::auth::Caller;
 use crate::db::orders::{self as order_db, Change, OrderRow};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::lifecycle::{self, Progress, Refusal, State, Status, Update};
@@ -43,12 +45,14 @@ pub enum Actor {
     Restaurant(Uuid),
     /// The server itself (the acknowledgement timeout).
     Server,
+    /// The distribution partner that placed the order, for its customer.
+    Partner(Uuid),
 }
 
 impl Actor {
     fn name(self) -> String {
         match self {
-            Actor::Restaurant(organization) => organization.to_string(),
+            Actor::Restaurant(organization) | Actor::Partner(organization) => organization.to_string(),
             Actor::Server => MARKETFRONT.to_string(),
         }
     }
@@ -141,6 +145,54 @@ pub async fn update_status(
         tracing::warn!(%order_id, error = format!("{error:#}"), "settling the payment failed; the order keeper will retry");
     }
     // The answer shows the payment as settling left it.
+    view_of(state, order_id).await
+}
+
+/// The partner cancels an order it placed, while the restaurant has not started on it: the
+/// authorisation is voided, the history says who and why, and the restaurant is told
+/// (`order_cancelled`). The order's row lock orders a cancel and a racing restaurant update:
+/// the second sees what the first did. Cancelling a cancelled order again answers it as it is.
+pub async fn cancel_by_partner(
+    state: &AppState,
+    caller: &Caller,
+    order_id: Uuid,
+    reason: Option<String>,
+) -> AppResult<OrderView> {
+    let now = state.now();
+    let missing = || AppError::new(ErrorCode::OrderNotFound, format!("No order with id {order_id}."));
+    let mut tx = state.db.begin().await?;
+    let Some(row) = order_db::lock_placed(&mut tx, order_id).await? else { return Err(missing()) };
+    let user = caller.session.as_ref().map(|s| s.partner_user_id.as_str());
+    if row.organization_id != caller.organization_id || user.is_some_and(|u| row.partner_user_id.as_deref() != Some(u))
+    {
+        return Err(missing());
+    }
+    let current = progress(&row);
+    if current.state == State::Cancelled {
+        tx.rollback().await?;
+        return view_of(state, order_id).await;
+    }
+    lifecycle::partner_may_cancel(current).map_err(|refusal| refused(refusal, current))?;
+    let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+    let reason = reason.unwrap_or_else(|| "Cancelled by the customer.".to_string());
+    let asked = Update { state: Some(State::Cancelled), status: None, cancel_reason: Some(reason.clone()) };
+    let next = lifecycle::apply(current, &asked).map_err(|refusal| refused(refusal, current))?;
+    let change = Change {
+        id: order_id,
+        version: row.version + 1,
+        state: next.state,
+        status: next.status,
+        estimated_ready_at: row.estimated_ready_at,
+        cancel_reason: Some(&reason),
+    };
+    let actor = Actor::Partner(caller.organization_id);
+    let view = record(&mut tx, &row, &change, row.payment_state, actor, Some(reason.clone()), now).await?;
+    let event = orders::event(&view, row.store_organization_id, "order_cancelled", now);
+    order_db::insert_event(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    if let Err(error) = settle(state, order_id).await {
+        tracing::warn!(%order_id, error = format!("{error:#}"), "settling the payment failed; the order keeper will retry");
+    }
     view_of(state, order_id).await
 }
 

@@ -3,6 +3,7 @@
 pub mod addresses;
 pub mod carts;
 pub mod catalog;
+pub mod conversations;
 pub mod discovery_index;
 pub mod error;
 pub mod health;

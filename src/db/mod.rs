@@ -7,6 +7,7 @@ pub mod idempotency;
 pub mod ingestions;
 pub mod interchange;
 pub mod keys;
+pub mod mcp_sessions;
 pub mod onboardings;
 pub mod orders;
 pub mod payment_methods;
@@ -28,12 +29,12 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// Creates the database if it is missing (two instances racing to create it is fine).
 pub async fn create_database_if_missing(url: &str) -> anyhow::Result<()> {
-    if !Postgres::database_exists(url).await? {
-        if let Err(error) = Postgres::create_database(url).await {
-            let raced = matches!(&error, sqlx::Error::Database(db) if db.code().as_deref() == Some("42P04"));
-            if !raced && !Postgres::database_exists(url).await? {
-                return Err(error.into());
-            }
+    if !Postgres::database_exists(url).await?
+        && let Err(error) = Postgres::create_database(url).await
+    {
+        let raced = matches!(&error, sqlx::Error::Database(db) if db.code().as_deref() == Some("42P04"));
+        if !raced && !Postgres::database_exists(url).await? {
+            return Err(error.into());
         }
     }
     Ok(())

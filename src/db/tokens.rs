@@ -99,6 +99,20 @@ pub struct TokenRow {
     pub order_id: Option<Uuid>,
 }
 
+/// Reads a token without locking it (to show what it is for; place locks it).
+pub async fn find(db: impl sqlx::PgExecutor<'_>, hash: &[u8]) -> sqlx::Result<Option<TokenRow>> {
+    sqlx::query_as!(
+        TokenRow,
+        r#"SELECT organization_id, partner_user_id, store_id, catalog_set_id,
+                  snapshot::json AS "snapshot!: sqlx::types::Json<crate::domain::order::PricedOrder>", expires_at,
+                  order_id
+           FROM validated_orders WHERE token_hash = $1"#,
+        hash,
+    )
+    .fetch_optional(db)
+    .await
+}
+
 /// Reads a token and locks it until the transaction ends, so two places of one token
 /// serialise here.
 pub async fn lock(conn: &mut sqlx::PgConnection, hash: &[u8]) -> sqlx::Result<Option<TokenRow>> {

@@ -107,6 +107,9 @@ registry! {
     TokenInvalid = "TOKEN_INVALID" => 400, Validation, false, "The validated order token is invalid";
         when "place: the `validatedOrderToken` is missing, unknown, for another partner, or the cart, fulfilment or delivery sent with it differ from what it was issued for.";
         action "Place with the token validate gave for exactly this order; validate again if the cart changed.";
+    ConfirmationInvalid = "CONFIRMATION_INVALID" => 400, Validation, false, "The order confirmation is not valid";
+        when "MCP `placeOrder`: the `confirmationId` is unknown, has expired, belongs to another conversation, or was issued for another validated order, total or card.";
+        action "Call placeOrder again without confirmationId for a fresh summary, show it to the person, and place only after their yes.";
     ItemUnavailable = "ITEM_UNAVAILABLE" => 400, Availability, false, "An item is unavailable";
         when "validate or place: an item, modifier group or modifier is not on the store's live menu, or not available now (inline in `errors[]`, one entry per line with its `jsonPath`).";
         action "Read the catalog set again, let the customer remove or replace the item, and validate again; a blind retry fails.";

@@ -64,6 +64,21 @@ pub fn scoped_key(key: Uuid, session_user: Option<&str>) -> Uuid {
     Uuid::new_v8(bytes)
 }
 
+/// The Idempotency-Key of a place that a door makes for its caller instead of taking one (the
+/// MCP server's `placeOrder`): the same session placing the same validated order always gets
+/// the same key, so no retry, timeout or lost connection can place it twice.
+pub fn derived_key(session: &str, validated_order_token: &str) -> Uuid {
+    let mut hash = Sha256::new();
+    hash.update(b"marketfront idempotency key of a session's validated order\0");
+    hash.update(session.as_bytes());
+    hash.update(b"\0");
+    hash.update(validated_order_token.as_bytes());
+    let digest = hash.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Uuid::new_v8(bytes)
+}
+
 /// SHA-256 of the body in canonical form: object keys sorted, no insignificant white space, so
 /// the same request re-sent by another client library has the same fingerprint. (serde_json's
 /// map is ordered by key, so its compact serialisation is canonical.)
@@ -74,6 +89,16 @@ pub fn fingerprint(body: &Value) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_derived_key_is_one_per_session_and_token() {
+        let key = derived_key("session-a", "vot_1");
+        assert_eq!(key, derived_key("session-a", "vot_1"), "a retry derives the same key");
+        assert_ne!(key, derived_key("session-b", "vot_1"));
+        assert_ne!(key, derived_key("session-a", "vot_2"));
+        // The separator keeps ("ab", "c") and ("a", "bc") apart.
+        assert_ne!(derived_key("ab", "c"), derived_key("a", "bc"));
+    }
 
     #[test]
     fn a_session_users_keys_are_their_own() {

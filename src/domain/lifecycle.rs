@@ -97,6 +97,21 @@ pub fn check_estimated_ready_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Result
     Ok(())
 }
 
+/// Whether the partner that placed an order (for its customer) may still cancel it: only while
+/// the restaurant has not started cooking (pending or confirmed).
+pub fn partner_may_cancel(current: Progress) -> Result<(), Refusal> {
+    if current.state != State::Open {
+        return Err(Refusal::Closed(current.state));
+    }
+    if current.status > Status::Confirmed {
+        return Err(Refusal::Transition(format!(
+            "the restaurant has started on it (status {}); only a pending or confirmed order can be cancelled",
+            current.status.as_str()
+        )));
+    }
+    Ok(())
+}
+
 /// The order's position after `update`; equal to `current` when it changes nothing.
 pub fn apply(current: Progress, update: &Update) -> Result<Progress, Refusal> {
     if update.status == Some(Status::Pending) {
@@ -170,6 +185,21 @@ mod tests {
 
     use State::*;
     use Status::*;
+
+    #[test]
+    fn a_partner_cancels_only_before_the_kitchen_starts() {
+        for status in [Pending, Confirmed] {
+            assert!(partner_may_cancel(Progress { state: Open, status, delivery: true }).is_ok());
+        }
+        for status in [Preparing, Ready, InTransit] {
+            let refusal = partner_may_cancel(Progress { state: Open, status, delivery: true });
+            assert!(matches!(refusal, Err(Refusal::Transition(ref why)) if why.contains(status.as_str())));
+        }
+        for state in [Completed, Cancelled] {
+            let refusal = partner_may_cancel(Progress { state, status: Confirmed, delivery: true });
+            assert!(matches!(refusal, Err(Refusal::Closed(closed)) if closed == state));
+        }
+    }
 
     fn at(state: State, status: Status) -> Progress {
         Progress { state, status, delivery: true }

@@ -44,6 +44,8 @@ pub fn router(state: AppState) -> Router {
         .merge(commerce::routes())
         .merge(marketplace::routes())
         .merge(partner::routes())
+        // The MCP server shares the port, the budgets and the outer layers.
+        .merge(crate::mcp::routes(&state))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // A panic becomes a 500 problem (rendered by the context layer), not a dropped connection.
