@@ -30,8 +30,9 @@ pub const IDLE_LIMIT: chrono::Duration = chrono::Duration::days(30);
 const TOUCH_EVERY: chrono::Duration = chrono::Duration::minutes(5);
 /// How long the person has to say yes to an order summary.
 pub const CONFIRMATION_TTL: chrono::Duration = chrono::Duration::minutes(5);
-/// Cart changes racing on one conversation are retried this many times before giving up.
-const CART_ATTEMPTS: usize = 5;
+/// Cart changes racing on one conversation are retried this many times before giving up (each
+/// loser tries again at once: with n racing, the last one lands by its n-th try).
+const CART_ATTEMPTS: usize = 16;
 
 /// Who a conversation is for: a session (an API key has no person to ask).
 pub fn owner_of(caller: &Caller) -> AppResult<Owner> {
@@ -165,6 +166,8 @@ pub async fn change_cart(state: &AppState, caller: &Caller, id: &str, change: Ca
         if db::mcp_sessions::swap_cart(&state.db, id, stored.version, Some(&value)).await? {
             return Ok(priced);
         }
+        // Let the winner's neighbours through before reading again.
+        tokio::task::yield_now().await;
     }
     Err(AppError::new(ErrorCode::ServiceUnavailable, "The cart is being changed by other calls; try again.")
         .with_retry_after(1))

@@ -48,6 +48,17 @@ impl std::fmt::Display for OrgKind {
     }
 }
 
+/// The credential of an `Authorization: Bearer <token>` value. The scheme is matched in any case
+/// (RFC 9110: auth schemes are case-insensitive).
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// What every API key starts with; anything else is taken for a session JWT.
+pub const API_KEY_PREFIX: &str = "mfk_";
+
 /// 401 UNAUTHENTICATED with `detail`: every door refuses a missing or bad credential so.
 pub fn unauthenticated(detail: &str) -> AppError {
     AppError::new(ErrorCode::Unauthenticated, detail)
@@ -61,7 +72,7 @@ pub async fn authenticate(
     presented: &str,
     spend_lookup: impl Fn() -> AppResult<()>,
 ) -> AppResult<Caller> {
-    if presented.starts_with("mfk_") {
+    if presented.starts_with(API_KEY_PREFIX) {
         api_key(state, presented, spend_lookup).await
     } else {
         session(state, presented).await.inspect_err(|_| {

@@ -24,7 +24,7 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, App
     let presented = header
         .to_str()
         .ok()
-        .and_then(bearer_token)
+        .and_then(auth::bearer_token)
         .ok_or_else(|| unauthenticated("The Authorization header must read: Bearer <key>."))?;
     let caller = auth::authenticate(state, presented, || spend_lookup(state, parts)).await?;
     parts.extensions.insert(caller.clone());
@@ -63,14 +63,6 @@ fn client_address(parts: &Parts, trusted: &[iprfc::IpNet]) -> Option<IpAddr> {
         .filter_map(|part| part.trim().parse().ok())
         .collect();
     Some(forwarded.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer))
-}
-
-/// The credential of an `Authorization: Bearer <token>` value. The scheme is matched in any case
-/// (RFC 9110: auth schemes are case-insensitive).
-fn bearer_token(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim_start().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// Takes this request from its organisation's budget (once: the caller is then cached in the
@@ -158,7 +150,8 @@ impl FromRequestParts<AppState> for Partner {
 
 #[cfg(test)]
 mod tests {
-    use super::{bearer_token, client_address};
+    use super::client_address;
+    use crate::auth::bearer_token;
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
 

@@ -9,26 +9,22 @@ use super::SESSION_HEADER;
 use crate::app::conversations::{self, Presence};
 use crate::app::error::AppError;
 use crate::auth::budget::Budget;
+use crate::auth::{self, Caller, unauthenticated};
 use crate::domain::error_code::ErrorCode;
-use crate::http::auth::Distribution;
 use crate::state::AppState;
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let presented = parts.headers.contains_key(header::AUTHORIZATION);
-    // Every MCP request spends a read; a tool that writes spends a write as well (`tools`).
-    parts.extensions.insert(Budget::Read);
-    let caller = match Distribution::from_request_parts(&mut parts, &state).await {
-        Ok(Distribution(caller)) => caller,
+    let caller = match authenticate(&state, &parts.headers).await {
+        Ok(caller) => caller,
         Err(error) => return challenge(error, presented),
     };
-    if let Err(error) = conversations::owner_of(&caller) {
-        return challenge(error, presented);
-    }
+    parts.extensions.insert(caller.clone());
     let conversation = parts.headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
     if let Some(id) = &conversation {
         match conversations::check(&state, &caller, id).await {
@@ -49,6 +45,34 @@ pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -
         return error.into_response();
     }
     response
+}
+
+/// The session a bearer JWT speaks for, with a read spent from its organisation's budget (a
+/// tool that writes spends a write as well). API keys are refused before any lookup: the MCP
+/// server acts for a person, and a session is checked by its signature first, so a stranger's
+/// guesses cost no database work.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(auth::bearer_token)
+        .ok_or_else(|| unauthenticated("Send a session JWT as Authorization: Bearer <token>."))?;
+    if presented.starts_with(auth::API_KEY_PREFIX) {
+        return Err(unauthenticated(
+            "The MCP server acts for a person: send a session JWT (POST /v1/marketplace/session/create), not an API key.",
+        ));
+    }
+    let caller = auth::authenticate(state, presented, || Ok(())).await?;
+    conversations::owner_of(&caller)?;
+    let verdict = state.rate_limits.check(caller.organization_id, Budget::Read);
+    if !verdict.allowed {
+        return Err(AppError::new(
+            ErrorCode::RateLimited,
+            format!("Your organisation has used its {} read requests a minute; retry later.", verdict.limit),
+        )
+        .with_retry_after(verdict.retry_after));
+    }
+    Ok(caller)
 }
 
 /// 401 names the scheme (RFC 6750): with `error="invalid_token"` once a credential was sent.

@@ -11,7 +11,6 @@ mod store;
 mod tools;
 mod views;
 
-use crate::http::BODY_LIMIT;
 use crate::state::AppState;
 use axum::Router;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -24,6 +23,8 @@ pub use tools::Marketfront;
 /// The header that names a conversation after `initialize`.
 pub const SESSION_HEADER: &str = "mcp-session-id";
 pub const PATH: &str = "/mcp";
+/// As the REST API's bodies: a tool call is small.
+const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 
 /// An instance forgets a session it has not served for this long; its row stays, and the next
 /// request restores it from there.
@@ -33,7 +34,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let mut config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(state.config.mcp_allowed_hosts.clone())
         .with_allowed_origins(state.config.mcp_allowed_origins.clone())
-        .with_max_request_body_bytes(BODY_LIMIT);
+        .with_max_request_body_bytes(MAX_REQUEST_BYTES);
     config.session_store = Some(Arc::new(store::PostgresSessions { state: state.clone() }));
     let mut sessions = LocalSessionManager::default();
     sessions.session_config.keep_alive = Some(IN_MEMORY_IDLE);

@@ -1,11 +1,11 @@
 //! The layers stay true (CONTRIBUTING.md, "Layers"): a white-box check of the source tree, not
 //! of behaviour. It reads `src/` and fails on an import or a statement a layer must not hold.
 //!
-//! - `src/app/` (use cases) and `src/domain/` (rules) speak no HTTP: no axum, hyper, tower or
-//!   `http` types, no status codes or header names.
+//! - `src/app/` (use cases) and `src/domain/` (rules) speak no HTTP and no MCP: no axum, hyper,
+//!   tower, `http` or rmcp types, no status codes or header names.
 //! - Nothing outside `src/http/` calls into it, except the composition root (`lib.rs`, `main.rs`).
-//! - Transports and workers reach the store layer only through use cases: `src/http/` and
-//!   `src/workers/` never name `crate::db` (so no row type reaches the wire).
+//! - Transports and workers reach the store layer only through use cases: `src/http/`,
+//!   `src/mcp/` and `src/workers/` never name `crate::db` (so no row type reaches the wire).
 //! - `src/domain/` does no I/O: no database, cache, state, clock or async runtime.
 //! - SQL is written only under `src/db/`.
 
@@ -29,8 +29,18 @@ fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.lines().enumerate().map(|(i, line)| (i + 1, line.trim())).filter(|(_, line)| !line.starts_with("//"))
 }
 
-const SPEAKS_HTTP: &[&str] =
-    &["axum", "hyper", "tower", "http::", "StatusCode", "HeaderName", "HeaderValue", "HeaderMap", "IntoResponse"];
+const SPEAKS_HTTP: &[&str] = &[
+    "axum",
+    "hyper",
+    "tower",
+    "http::",
+    "rmcp",
+    "StatusCode",
+    "HeaderName",
+    "HeaderValue",
+    "HeaderMap",
+    "IntoResponse",
+];
 const DOES_IO: &[&str] = &[
     "crate::db",
     "crate::app",
@@ -88,6 +98,7 @@ fn only_the_composition_root_calls_into_http() {
 #[test]
 fn transports_and_workers_go_through_use_cases() {
     let mut files = rust_files(&src("http"));
+    files.extend(rust_files(&src("mcp")));
     files.extend(rust_files(&src("workers")));
     let found = offences(&files, &["crate::db"], |_, _| false);
     assert!(found.is_empty(), "the store layer reached past the use cases:\n{}", found.join("\n"));

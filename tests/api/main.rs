@@ -18,6 +18,7 @@ mod hardening;
 mod helpers;
 mod layering;
 mod lifecycle;
+mod mcp;
 mod metrics;
 mod onboarding;
 mod opening;

@@ -248,3 +248,8 @@ pub async fn text_columns_containing(pool: &sqlx::PgPool, needle: &str) -> Vec<(
     }
     found
 }
+
+/// A count in any database a test set up itself (a real binary's, with no `Scene`).
+pub async fn count_in(pool: &sqlx::PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
