@@ -36,7 +36,12 @@ pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -
             Err(error) => return error.into_response(),
         }
     }
-    let response = next.run(Request::from_parts(parts, body)).await;
+    let ending = parts.method == axum::http::Method::DELETE;
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if ending && response.status() == axum::http::StatusCode::ACCEPTED {
+        // The session is gone, not queued for going: 204 is what clients expect of a DELETE.
+        *response.status_mut() = axum::http::StatusCode::NO_CONTENT;
+    }
     if conversation.is_none()
         && let Some(id) = response.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok())
         && let Err(error) = conversations::open(&state, &caller, id).await

@@ -73,10 +73,12 @@ fn parse_id(raw: &str, code: ErrorCode, what: &str) -> Result<Uuid, ToolProblem>
     Uuid::parse_str(raw.trim()).map_err(|_| AppError::new(code, format!("No {what} has id {raw:?}.")).into())
 }
 
-/// The person's answer to "pickup or delivery?".
+/// The person's answer to "pickup or delivery?". The choices are spelt out in the property
+/// itself: an elicitation form allows no references to other schemas.
 #[derive(Debug, Deserialize, JsonSchema)]
 struct ModeAnswer {
     /// Pickup, or DeliveryByMerchant (delivered by the restaurant)
+    #[schemars(extend("enum" = ["Pickup", "DeliveryByMerchant"]), with = "String")]
     mode: Mode,
 }
 
@@ -88,6 +90,14 @@ struct PlaceAnswer {
 }
 
 rmcp::elicit_safe!(ModeAnswer, PlaceAnswer);
+
+/// An elicitation that got no answer: the client cannot ask (it declared no elicitation), or
+/// asking failed. Either way the agent is told to ask the person itself.
+fn unanswered(error: &ElicitationError) {
+    if !matches!(error, ElicitationError::CapabilityNotSupported) {
+        tracing::info!(error = %error, "an elicitation got no answer; falling back to the agent");
+    }
+}
 
 /// How long the person has to answer the client's question.
 const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(300);
@@ -253,7 +263,11 @@ impl Marketfront {
                 let question = "How would you like to get your order: pickup, or delivery?";
                 match peer.elicit_with_timeout::<ModeAnswer>(question, Some(ANSWER_WITHIN)).await {
                     Ok(Some(answer)) => answer.mode,
-                    Ok(None) | Err(_) => return Ok(Json(Fulfillment::awaiting(context.as_ref()))),
+                    Ok(None) => return Ok(Json(Fulfillment::awaiting(context.as_ref()))),
+                    Err(error) => {
+                        unanswered(&error);
+                        return Ok(Json(Fulfillment::awaiting(context.as_ref())));
+                    }
                 }
             }
         };
@@ -440,19 +454,26 @@ impl Marketfront {
                     conversations::check_confirmation(&self.state, &conversation, confirmation_id, &checkout, &summary)
                         .await?;
                 }
-                None => match peer.elicit_with_timeout::<PlaceAnswer>(summary.sentence(), Some(ANSWER_WITHIN)).await {
-                    Ok(Some(PlaceAnswer { confirm: true })) => {}
-                    Ok(Some(PlaceAnswer { confirm: false }))
-                    | Err(ElicitationError::UserDeclined | ElicitationError::UserCancelled) => {
-                        return Ok(Json(PlaceOutcome::declined(&summary)));
+                None => {
+                    let answer = peer.elicit_with_timeout::<PlaceAnswer>(summary.sentence(), Some(ANSWER_WITHIN)).await;
+                    match &answer {
+                        Ok(Some(PlaceAnswer { confirm: true })) => {}
+                        Ok(Some(PlaceAnswer { confirm: false }))
+                        | Err(ElicitationError::UserDeclined | ElicitationError::UserCancelled) => {
+                            return Ok(Json(PlaceOutcome::declined(&summary)));
+                        }
+                        // No elicitation here (or no answer): the agent asks the person instead.
+                        Ok(None) | Err(_) => {
+                            if let Err(error) = &answer {
+                                unanswered(error);
+                            }
+                            let pending =
+                                conversations::await_confirmation(&self.state, &conversation, &checkout, &summary)
+                                    .await?;
+                            return Ok(Json(PlaceOutcome::confirmation_required(&summary, pending)));
+                        }
                     }
-                    // No elicitation here (or no answer): the agent asks the person instead.
-                    Ok(None) | Err(_) => {
-                        let pending =
-                            conversations::await_confirmation(&self.state, &conversation, &checkout, &summary).await?;
-                        return Ok(Json(PlaceOutcome::confirmation_required(&summary, pending)));
-                    }
-                },
+                }
             }
         }
         let placed = conversations::place(&self.state, &caller, &checkout, summary.amounts.total).await?;
