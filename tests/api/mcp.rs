@@ -70,10 +70,10 @@ impl Agent {
             .bearer_auth(&self.token)
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", PROTOCOL)
             .body(message.to_string());
+        // After initialize, every request says the version and the conversation.
         if let Some(session) = &self.session {
-            request = request.header("mcp-session-id", session);
+            request = request.header("mcp-session-id", session).header("mcp-protocol-version", PROTOCOL);
         }
         let response = request.send().await.expect("sent");
         let (status, headers) = (response.status(), response.headers().clone());
@@ -115,9 +115,11 @@ impl Agent {
     }
 }
 
-/// A session with a user, and one saved card: the token and the card's id.
+/// A session with a user (for 90 days, the longest, to outlive an idle conversation), and one
+/// saved card: the token and the card's id.
 pub async fn person(app: &TestApp, key: &str) -> (String, String) {
-    let body = json!({"partnerUserId": "ann", "email": "ann@example.com", "firstName": "Ann", "lastName": "Lee"});
+    let body = json!({"partnerUserId": "ann", "email": "ann@example.com", "firstName": "Ann", "lastName": "Lee",
+                      "expirationSeconds": 90 * 86_400});
     let token =
         json_of(app.post("/v1/marketplace/session/create", key, &body).await, StatusCode::CREATED).await["token"]
             .as_str()
@@ -506,4 +508,95 @@ async fn a_yes_interrupted_by_a_crash_and_retried_on_a_new_server_charges_once()
     }
     assert_eq!(count_in(&pool, "SELECT count(*) FROM orders WHERE placement = 'placed'").await, 1);
     assert_eq!(count_in(&pool, "SELECT count(*) FROM sandbox_processor_ledger WHERE outcome = 'approved'").await, 1);
+}
+
+#[tokio::test]
+async fn versions_are_negotiated_and_idle_conversations_expire_and_are_reaped() {
+    // The person's session and card spend two writes; the agent has two more.
+    let app = TestApp::spawn_with(|config| config.rate_limit_writes_per_minute = 4).await;
+    let shop = pizzeria(&app).await;
+    let (token, _) = person(&app, &shop.distribution).await;
+    // An older version the server speaks is answered in kind; one it does not know, with its own.
+    for (asked, answered) in [("2025-06-18", "2025-06-18"), ("2024-11-05", "2024-11-05"), ("2099-01-01", PROTOCOL)] {
+        let agent = Agent::new(&app.address, &token);
+        let params =
+            json!({"protocolVersion": asked, "capabilities": {}, "clientInfo": {"name": "old", "version": "1"}});
+        let (status, _, messages) =
+            agent.send(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params})).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(messages[0]["result"]["protocolVersion"], answered, "asked {asked}");
+    }
+
+    // Writes spend the organisation's write budget, as REST writes do.
+    let mut agent = Agent::connect(&app.address, &token).await;
+    let size = json!([{"modifierGroupId": "size", "selectedModifiers": [{"itemId": "small"}]}]);
+    let add = json!({"storeId": shop.store, "itemId": "margherita", "modifierGroups": size});
+    for _ in 0..2 {
+        agent.tool("addToCart", add.clone()).await;
+    }
+    let limited = agent.refused("addToCart", add.clone(), "RATE_LIMITED").await;
+    assert_eq!(limited["retryable"], true);
+    assert!(limited["retryAfterSeconds"].as_u64().is_some(), "{limited}");
+    assert_eq!(agent.tool("viewCart", json!({})).await["cart"]["lineItems"].as_array().unwrap().len(), 2);
+
+    // Used 29 days later, it lives on; idle 30 days, it is gone, and the reaper removes it.
+    let other = Agent::connect(&app.address, &token).await;
+    app.clock.advance(chrono::Duration::days(29));
+    agent.tool("viewCart", json!({})).await;
+    app.clock.advance(chrono::Duration::days(2));
+    agent.tool("viewCart", json!({})).await;
+    let (status, _, _) = other.send(&json!({"jsonrpc": "2.0", "id": 5, "method": "tools/list"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("SELECT count(*) FROM mcp_sessions").await, 5);
+    marketfront::app::housekeeping::reap(&app.state).await.unwrap();
+    assert_eq!(app.count("SELECT count(*) FROM mcp_sessions").await, 1, "only the conversation in use is kept");
+}
+
+#[tokio::test]
+async fn a_menu_of_hundreds_of_items_comes_back_compact_with_detail_on_request() {
+    let app = TestApp::spawn().await;
+    let menu = |id: uuid::Uuid| {
+        let mut items = serde_json::Map::new();
+        let mut sections = serde_json::Map::new();
+        for section in 0..30 {
+            let ids: Vec<String> = (0..25).map(|i| format!("s{section}-i{i}")).collect();
+            for id in &ids {
+                let item = json!({"itemId": id, "name": format!("Dish {id}"), "basePrice": 9.5,
+                                  "description": "A long description an agent does not need until it asks for it.",
+                                  "modifierGroupIds": ["size"]});
+                items.insert(id.clone(), item);
+            }
+            sections.insert(
+                format!("s{section}"),
+                json!({"sectionId": format!("s{section}"), "name": format!("Section {section}"), "itemIds": ids}),
+            );
+        }
+        items.insert("small".into(), json!({"itemId": "small", "name": "Small", "basePrice": 0}));
+        let section_ids: Vec<String> = (0..30).map(|s| format!("s{s}")).collect();
+        json!({"catalogSetId": id, "currency": "USD",
+               "catalogs": {"main": {"catalogId": "main", "name": "Main", "sectionIds": section_ids,
+                                     "availability": every_day("00:00:00", "00:00:00")}},
+               "sections": sections, "items": items,
+               "modifierGroups": {"size": {"modifierGroupId": "size", "name": "Size", "minSelections": 1, "maxSelections": 1, "itemIds": ["small"]}}})
+    };
+    let shop = shop(&app, &store_body("Big Menu"), menu).await;
+    let (token, _) = person(&app, &shop.distribution).await;
+    let mut agent = Agent::connect(&app.address, &token).await;
+    let result = agent.call("getCatalogSet", json!({"catalogSetId": shop.catalog})).await;
+    let compact = &result["structuredContent"];
+    // 750 items: past what a compact menu lists item by item, so the sections alone.
+    let sections = compact["sections"].as_array().unwrap();
+    assert_eq!(sections.len(), 30);
+    assert!(sections.iter().all(|s| s["items"].is_null() && s["itemCount"] == 25), "{}", sections[0]);
+    let size = result.to_string().len();
+    assert!(size < 8_000, "the compact menu is {size} bytes");
+    let detail = agent.tool("getCatalogSet", json!({"catalogSetId": shop.catalog, "sectionId": "s7"})).await;
+    let items = detail["sections"][0]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 25);
+    assert_eq!(items[0]["description"], "A long description an agent does not need until it asks for it.");
+    assert_eq!(items[0]["modifierGroups"][0]["options"][0]["itemId"], "small");
+    let picked =
+        agent.tool("getCatalogSet", json!({"catalogSetId": shop.catalog, "itemIds": ["s29-i24", "s0-i0"]})).await;
+    assert_eq!(picked["sections"][0]["items"].as_array().unwrap().len(), 2);
+    agent.refused("getCatalogSet", json!({"catalogSetId": shop.catalog, "sectionId": "nope"}), "NOT_FOUND").await;
 }
