@@ -46,7 +46,7 @@ fn options() -> Options {
             _ => {
                 eprintln!(
                     "usage: loadgen [--url URL] [--key KEY] [--connections N] [--seconds S] \
-                     [--scenarios healthz,validate-valid,validate-invalid,cart-add,stores,catalog,place,webhooks,mix,\n                      discover-near,discover-delivery,discover-text,discover-typo,discover-open,\n                      orders-first,orders-deep]"
+                     [--scenarios healthz,validate-valid,validate-invalid,cart-add,stores,catalog,place,webhooks,mix,mcp,\n                      discover-near,discover-delivery,discover-text,discover-typo,discover-open,\n                      orders-first,orders-deep]"
                 );
                 std::process::exit(2);
             }
@@ -492,6 +492,10 @@ async fn main() {
             run_mix(&client, &options).await;
             continue;
         }
+        if name == "mcp" {
+            run_agents(&client, &options).await;
+            continue;
+        }
         let receiver = if name == "webhooks" {
             let (url, receipts) = start_receiver().await;
             let registered = client
@@ -578,4 +582,241 @@ async fn main() {
     if let Some(report) = webhook_report {
         println!("\n{report}");
     }
+}
+
+/// One MCP request (a JSON-RPC message to `/mcp`), timed into `stats` under `endpoint`: the
+/// response message's `result` when it answered one that is not a tool error.
+#[allow(clippy::too_many_arguments)]
+async fn mcp_timed(
+    client: &Client,
+    stats: &mut BTreeMap<&'static str, Outcome>,
+    endpoint: &'static str,
+    base: &str,
+    token: &str,
+    session: Option<&str>,
+    message: Value,
+) -> (Option<Value>, Option<String>) {
+    let mut builder = client
+        .post(format!("{base}/mcp"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(message.to_string());
+    if let Some(session) = session {
+        builder = builder.header("mcp-session-id", session).header("mcp-protocol-version", "2025-11-25");
+    }
+    let started = Instant::now();
+    let answer = match builder.send().await {
+        Ok(response) => {
+            let status = response.status();
+            let id = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+            response.text().await.ok().map(|text| (status, id, text))
+        }
+        Err(_) => None,
+    };
+    let outcome = stats
+        .entry(endpoint)
+        .or_insert_with(|| Outcome { latencies_us: Vec::with_capacity(10_000), failures: BTreeMap::new() });
+    outcome.latencies_us.push(started.elapsed().as_micros() as u64);
+    let Some((status, id, text)) = answer else {
+        *outcome.failures.entry("io".into()).or_default() += 1;
+        return (None, None);
+    };
+    if !status.is_success() {
+        *outcome.failures.entry(status.as_u16().to_string()).or_default() += 1;
+        return (None, id);
+    }
+    let result = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("data:"))
+        .filter_map(|data| serde_json::from_str::<Value>(data.trim()).ok())
+        .find(|m| m.get("id").is_some())
+        .and_then(|m| m.get("result").cloned());
+    match result {
+        Some(result) if result["isError"] != true => (Some(result), id),
+        Some(result) => {
+            let code = result["structuredContent"]["errorCode"].as_str().unwrap_or("isError").to_string();
+            *outcome.failures.entry(code).or_default() += 1;
+            (None, id)
+        }
+        // A notification's 202 has no body.
+        None if status == StatusCode::ACCEPTED => (Some(Value::Null), id),
+        None => {
+            *outcome.failures.entry("no-result".into()).or_default() += 1;
+            (None, id)
+        }
+    }
+}
+
+/// The `mcp` scenario: each connection is an agent with its own session and conversation,
+/// repeating a journey (discover, read the menu, add to the cart, validate, the confirmation
+/// step, the yes, clear the cart); beside each tool call the REST call it wraps is timed on the
+/// same connection with the same session, so the two are measured under the same load.
+async fn agent_journeys(client: Client, base: String, until: Instant) -> BTreeMap<&'static str, Outcome> {
+    let mut stats = BTreeMap::new();
+    let mut setup = BTreeMap::new();
+    let user = uuid::Uuid::new_v4();
+    let session =
+        json!({"partnerUserId": user.to_string(), "email": "agent@example.com", "firstName": "Ann", "lastName": "Lee"});
+    let url = |path: &str| format!("{base}{path}");
+    let (post, get, ok) = (Method::POST, Method::GET, StatusCode::OK);
+    let created = timed(
+        &client,
+        &mut setup,
+        "setup",
+        post.clone(),
+        url("/v1/marketplace/session/create"),
+        DEMO_KEY,
+        Some(session.to_string()),
+        None,
+        StatusCode::CREATED,
+    )
+    .await
+    .expect("a session");
+    let token = created["token"].as_str().expect("token").to_string();
+    let card = json!({"cardNumber": "4242424242424242", "expiration": "2030-12", "cvc": "123"});
+    let payments = url("/v1/marketplace/checkout/payments");
+    let saved = timed(
+        &client,
+        &mut setup,
+        "setup",
+        post.clone(),
+        payments,
+        &token,
+        Some(card.to_string()),
+        None,
+        StatusCode::CREATED,
+    )
+    .await
+    .expect("a saved card");
+    let card = saved["paymentId"].clone();
+    let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+                      "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "loadgen", "version": "1"}}});
+    let (_, conversation) = mcp_timed(&client, &mut setup, "setup", &base, &token, None, init).await;
+    let conversation = conversation.expect("an Mcp-Session-Id");
+    let conversation = Some(conversation.as_str());
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    mcp_timed(&client, &mut setup, "setup", &base, &token, conversation, initialized).await;
+    let mut id = 0;
+    let mut tool = |name: &str, arguments: Value| {
+        id += 1;
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": name, "arguments": arguments}})
+    };
+    mcp_timed(
+        &client,
+        &mut setup,
+        "setup",
+        &base,
+        &token,
+        conversation,
+        tool("confirmFulfillment", json!({"mode": "Pickup"})),
+    )
+    .await;
+
+    let item = json!({"itemId": "plain-bagel", "quantity": 2});
+    while Instant::now() < until {
+        let near = json!({"latitude": 40.7128, "longitude": -74.006, "limit": 10});
+        let m = tool("discoverStores", near);
+        mcp_timed(&client, &mut stats, "mcp: discoverStores", &base, &token, conversation, m).await;
+        let stores = url("/v1/marketplace/stores?latitude=40.7128&longitude=-74.0060&limit=10");
+        timed(&client, &mut stats, "rest: GET stores", get.clone(), stores, &token, None, None, ok).await;
+
+        let m = tool("getCatalogSet", json!({"catalogSetId": BAGELS_MENU}));
+        mcp_timed(&client, &mut stats, "mcp: getCatalogSet", &base, &token, conversation, m).await;
+        let menu = url(&format!("/v1/marketplace/catalog-sets/{BAGELS_MENU}"));
+        timed(&client, &mut stats, "rest: GET catalog-set", get.clone(), menu, &token, None, None, ok).await;
+
+        let m = tool("addToCart", json!({"storeId": BAGELS_STORE, "itemId": "plain-bagel", "quantity": 2}));
+        let (cart, _) = mcp_timed(&client, &mut stats, "mcp: addToCart", &base, &token, conversation, m).await;
+        let add = json!({"cart": null, "storeId": BAGELS_STORE, "catalogSetId": BAGELS_MENU, "item": item});
+        let added = url("/v1/marketplace/carts/add");
+        let rest_cart =
+            timed(&client, &mut stats, "rest: carts/add", post.clone(), added, &token, Some(add.to_string()), None, ok)
+                .await;
+
+        let m = tool("validateOrder", json!({}));
+        let (validated, _) = mcp_timed(&client, &mut stats, "mcp: validateOrder", &base, &token, conversation, m).await;
+        let order = json!({"cart": rest_cart.as_ref().map(|c| c["cart"].clone()), "fulfillmentType": "Pickup"});
+        let validate = url("/v1/marketplace/orders/validate");
+        let priced = timed(
+            &client,
+            &mut stats,
+            "rest: validate",
+            post.clone(),
+            validate,
+            &token,
+            Some(order.to_string()),
+            None,
+            ok,
+        )
+        .await;
+
+        if let Some(validated) = validated {
+            let checkout = json!({"validatedOrderToken": validated["structuredContent"]["validatedOrderToken"], "paymentMethodId": card});
+            let m = tool("placeOrder", checkout.clone());
+            let (asked, _) =
+                mcp_timed(&client, &mut stats, "mcp: placeOrder (the summary)", &base, &token, conversation, m).await;
+            if let Some(asked) = asked {
+                let mut yes = checkout;
+                yes["confirmationId"] = asked["structuredContent"]["confirmationId"].clone();
+                let m = tool("placeOrder", yes);
+                mcp_timed(&client, &mut stats, "mcp: placeOrder (the yes)", &base, &token, conversation, m).await;
+            }
+        }
+        if let Some(priced) = priced {
+            let mut body = order.clone();
+            body["validatedOrderToken"] = priced["validatedOrderToken"].clone();
+            body["amounts"] = json!({"total": priced["amounts"]["total"]});
+            body["payment"] = json!({"savedCard": {"paymentId": card}});
+            let place = url("/v1/marketplace/orders/place");
+            let key = Some(uuid::Uuid::new_v4().to_string());
+            timed(
+                &client,
+                &mut stats,
+                "rest: place",
+                post.clone(),
+                place,
+                &token,
+                Some(body.to_string()),
+                key,
+                StatusCode::CREATED,
+            )
+            .await;
+        }
+        // Back to an empty cart for the next journey.
+        if let Some(line) =
+            cart.as_ref().and_then(|c| c["structuredContent"]["cart"]["lineItems"][0]["lineItemId"].as_str())
+        {
+            let m = tool("removeFromCart", json!({"lineItemId": line}));
+            mcp_timed(&client, &mut stats, "mcp: removeFromCart", &base, &token, conversation, m).await;
+        }
+    }
+    stats
+}
+
+/// Runs the agents over every connection for `seconds`: a row per tool and per REST call.
+async fn run_agents(client: &Client, options: &Options) {
+    let started = Instant::now();
+    let until = started + Duration::from_secs(options.seconds);
+    let tasks: Vec<_> = (0..options.connections)
+        .map(|_| tokio::spawn(agent_journeys(client.clone(), options.url.clone(), until)))
+        .collect();
+    let mut merged: BTreeMap<&'static str, Outcome> = BTreeMap::new();
+    for task in tasks {
+        for (endpoint, outcome) in task.await.expect("agent worker") {
+            let into = merged
+                .entry(endpoint)
+                .or_insert_with(|| Outcome { latencies_us: Vec::new(), failures: BTreeMap::new() });
+            into.latencies_us.extend(outcome.latencies_us);
+            for (status, count) in outcome.failures {
+                *into.failures.entry(status).or_default() += count;
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let journeys = merged.get("mcp: removeFromCart").map_or(0, |o| o.latencies_us.len());
+    for (endpoint, mut outcome) in merged {
+        print_row(endpoint, &mut outcome.latencies_us, &outcome.failures, elapsed);
+    }
+    println!("| mcp: whole journeys | {journeys} | {:.1} | | | | |", journeys as f64 / elapsed);
 }

@@ -600,3 +600,25 @@ async fn a_menu_of_hundreds_of_items_comes_back_compact_with_detail_on_request()
     assert_eq!(picked["sections"][0]["items"].as_array().unwrap().len(), 2);
     agent.refused("getCatalogSet", json!({"catalogSetId": shop.catalog, "sectionId": "nope"}), "NOT_FOUND").await;
 }
+
+#[tokio::test]
+async fn get_opens_the_servers_event_stream_of_a_live_conversation() {
+    let app = TestApp::spawn().await;
+    let shop = pizzeria(&app).await;
+    let (token, _) = person(&app, &shop.distribution).await;
+    let agent = Agent::connect(&app.address, &token).await;
+    let open = |session: String| {
+        app.client
+            .get(format!("{}/mcp", app.address))
+            .bearer_auth(&token)
+            .header("accept", "text/event-stream")
+            .header("mcp-session-id", session)
+            .header("mcp-protocol-version", PROTOCOL)
+            .send()
+    };
+    let stream = open(agent.session.clone().unwrap()).await.unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    drop(stream);
+    assert_eq!(open("not-a-conversation".into()).await.unwrap().status(), StatusCode::NOT_FOUND);
+}
