@@ -5,6 +5,7 @@
 //! JSON-RPC error.
 
 use crate::app::error::AppError;
+use crate::domain::error_code::ErrorCode;
 use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult};
 use serde_json::{Map, Value, json};
@@ -60,4 +61,28 @@ impl IntoCallToolResult for ToolProblem {
         }
         Ok(CallToolResult::structured_error(content(&self.0)).into())
     }
+}
+
+/// What rmcp says of arguments it could not read as the tool's input.
+const UNFIT_ARGUMENTS: &str = "failed to deserialize parameters:";
+
+/// Arguments that do not fit the tool's input schema are, by MCP 2025-11-25, a tool error the
+/// model can correct (not a JSON-RPC error); rmcp answers them as text alone. This gives that
+/// answer the structure of every other refusal: INVALID_REQUEST, not retryable as it is.
+pub fn unfit_arguments(result: CallToolResult) -> CallToolResult {
+    let unfit = result.is_error == Some(true)
+        && result.structured_content.is_none()
+        && result.content.first().and_then(|c| c.as_text()).is_some_and(|t| t.text.starts_with(UNFIT_ARGUMENTS));
+    if !unfit {
+        return result;
+    }
+    let said = result.content.first().and_then(|c| c.as_text()).map(|t| t.text.clone()).unwrap_or_default();
+    let why = said.trim_start_matches(UNFIT_ARGUMENTS).trim();
+    let error =
+        AppError::new(ErrorCode::InvalidRequest, format!("The arguments do not fit the tool's inputSchema: {why}."))
+            .with_member(
+                "guidance",
+                "Call the tool again with arguments that match its inputSchema (names, types, required fields).",
+            );
+    CallToolResult::structured_error(content(&error))
 }

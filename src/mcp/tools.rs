@@ -3,7 +3,7 @@
 //! conversation come from the HTTP request the gate let through.
 
 use super::inputs::{self, Mode};
-use super::problems::ToolProblem;
+use super::problems::{self, ToolProblem};
 use super::views::{self, CartView, Discovered, Fulfillment, Menu, MenuPart, PlaceOutcome, StoreSheet};
 use crate::app::conversations::{self, CartChange, Checkout, Payment};
 use crate::app::error::AppError;
@@ -21,7 +21,7 @@ use axum::http::request::Parts;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::Extension;
 use rmcp::handler::server::wrapper::{Json, Parameters};
-use rmcp::model::{Implementation, ProtocolVersion, ServerCapabilities, ServerConfig};
+use rmcp::model::{CallToolResponse, Implementation, ProtocolVersion, ServerCapabilities, ServerConfig};
 use rmcp::schemars::{self, JsonSchema};
 use rmcp::service::ElicitationError;
 use rmcp::{Peer, RoleServer, ServerHandler, tool, tool_handler, tool_router};
@@ -570,6 +570,21 @@ impl Marketfront {
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Marketfront {
+    /// The router's answer, with arguments that do not fit the tool's schema told as every other
+    /// refusal is (rmcp answers them as an error result with text only).
+    async fn call_tool(
+        &self,
+        request: rmcp::model::CallToolRequestParams,
+        context: rmcp::service::RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, rmcp::ErrorData> {
+        let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
+        let response = self.tool_router.call(call).await?;
+        Ok(match response {
+            CallToolResponse::Complete(result) => CallToolResponse::Complete(problems::unfit_arguments(result)),
+            other => other,
+        })
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("marketfront", env!("CARGO_PKG_VERSION")))

@@ -415,10 +415,15 @@ async fn bad_credentials_unknown_sessions_and_delete() {
     let other = app.another_instance().await;
     let (status, _, _) = agent.at(&other).send(&json!({"jsonrpc": "2.0", "id": 11, "method": "tools/list"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "on every instance");
-    // An unknown tool is a JSON-RPC error, not a tool result.
+    // An unknown tool is a JSON-RPC error, not a tool result; arguments that do not fit the
+    // schema are a refusal the model can correct, structured as every other.
     let mut fresh = Agent::connect(&app.address, &token).await;
     let answer = fresh.rpc("tools/call", json!({"name": "chargeEveryone", "arguments": {}})).await;
     assert!(answer["error"]["code"].is_i64(), "{answer}");
+    let problem = fresh.refused("addToCart", json!({"storeId": 42}), "INVALID_REQUEST").await;
+    assert_eq!(problem["retryable"], false);
+    assert!(problem["detail"].as_str().unwrap().contains("inputSchema"), "{problem}");
+    fresh.refused("getStore", json!({}), "INVALID_REQUEST").await;
 }
 
 #[tokio::test]
