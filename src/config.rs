@@ -296,6 +296,15 @@ fn redact_password(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn mcp_answers_loopback_and_the_public_host_by_default() {
+        let hosts = super::default_mcp_hosts("https://api.example.com:8443");
+        assert_eq!(hosts, ["localhost", "127.0.0.1", "::1", "api.example.com"]);
+        assert_eq!(super::default_mcp_hosts("http://[::1]:8080"), ["localhost", "127.0.0.1", "::1"]);
+        let origins = super::default_mcp_origins("https://api.example.com");
+        assert_eq!(origins, ["http://localhost:*", "http://127.0.0.1:*", "https://api.example.com"]);
+    }
+
+    #[test]
     fn serve_needs_secrets_of_its_own_outside_the_demo() {
         let mut config = super::Config::for_database("postgres://localhost/x");
         assert!(config.check_secrets(true).is_ok(), "the demo may use the published secrets");

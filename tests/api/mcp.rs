@@ -389,6 +389,18 @@ async fn bad_credentials_unknown_sessions_and_delete() {
         .await
         .unwrap();
     assert_eq!(from_page.status(), StatusCode::FORBIDDEN);
+    let rebound = app
+        .client
+        .post(format!("{}/mcp", app.address))
+        .bearer_auth(&token)
+        .header("host", "attacker.example")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(init.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), StatusCode::FORBIDDEN, "a Host not in MARKETFRONT_MCP_ALLOWED_HOSTS");
 
     let mut agent = Agent::connect(&app.address, &token).await;
     agent.tool("viewCart", json!({})).await;
