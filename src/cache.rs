@@ -251,13 +251,14 @@ pub async fn load_store<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sq
     Ok(db::stores::get(executor, id).await?.map(StoreSnapshot::from))
 }
 
-/// A menu as it is in Postgres now, bypassing the cache.
+/// A menu as it is in Postgres now, with the items its store holds back, bypassing the cache.
 pub async fn load_menu<'e>(
     executor: impl sqlx::PgExecutor<'e>,
     catalog_set_id: Uuid,
 ) -> sqlx::Result<Option<MenuSnapshot>> {
-    let Some(row) = db::catalogs::get(executor, catalog_set_id).await? else { return Ok(None) };
-    Ok(Some(MenuSnapshot::new(row.store_id, row.document, row.version)))
+    let Some((row, held)) = db::catalogs::get_with_held_back(executor, catalog_set_id).await? else { return Ok(None) };
+    let held = held.into_iter().map(|h| (h.item_id, h.until));
+    Ok(Some(MenuSnapshot::new(row.store_id, row.document, row.version).holding_back(held)))
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 use crate::app::Saved;
 use crate::app::error::{AppError, AppResult};
 use crate::db::catalogs::{self as catalog_db, Replaced};
+use crate::db::item_availability::{self as held_db, HeldBack};
 use crate::db::{ingestions, stores};
 use crate::domain::catalog::StoredCatalogSet;
 use crate::domain::catalog::{self, CatalogSet};
 use crate::domain::error_code::ErrorCode;
+use crate::domain::item_availability::{self, AvailabilityUpdate, Change, Refusal};
 use crate::domain::problem::Problem;
 use crate::state::AppState;
 use uuid::Uuid;
@@ -74,10 +76,71 @@ pub async fn push_for_api(
 
 /// A menu as partners browse it: from the replica, where there is one (it may lag a little;
 /// validate reads the primary).
-pub async fn get(state: &AppState, id: Uuid) -> AppResult<StoredCatalogSet> {
-    catalog_db::get(state.reads.relaxed(), id)
+/// The items the restaurant holds back are shown unavailable, each with when it is back.
+pub async fn get(state: &AppState, id: Uuid) -> AppResult<Browsed> {
+    let (mut row, held) = catalog_db::get_with_held_back(state.reads.relaxed(), id)
         .await?
-        .ok_or_else(|| AppError::new(ErrorCode::CatalogsetNotFound, format!("No catalog set with id {id}.")))
+        .ok_or_else(|| AppError::new(ErrorCode::CatalogsetNotFound, format!("No catalog set with id {id}.")))?;
+    let held = in_force(held, &row.document, state.now());
+    for hold in &held {
+        if let Some(item) = row.document.items.get_mut(&hold.item_id) {
+            item.available = false;
+        }
+    }
+    Ok(Browsed { set: row, held_back: held })
+}
+
+/// A menu as partners browse it, with the restaurant's out-of-stock marks laid over it.
+#[derive(Debug, Clone)]
+pub struct Browsed {
+    pub set: StoredCatalogSet,
+    pub held_back: Vec<HeldItem>,
+}
+
+/// An item held back, and until when (`None`: until the restaurant says otherwise).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldItem {
+    pub item_id: String,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Marks items unavailable (until a time, or until told otherwise) or available again, without
+/// a menu push; every instance's menus see it at once (the table announces the store's change).
+/// The marks stay across pushes while the menu keeps the item. Answers the marks in force.
+pub async fn set_availability(
+    state: &AppState,
+    organization_id: Uuid,
+    store_id: Uuid,
+    update: &AvailabilityUpdate,
+) -> AppResult<Vec<HeldItem>> {
+    let now = state.now();
+    let menu = get_for_owned_store(state, organization_id, store_id).await?;
+    let changes = item_availability::check(update, &menu.document, now).map_err(|refusal| match refusal {
+        Refusal::Malformed(problems) => {
+            AppError::invalid_request("The availability update is malformed.").with_errors(problems)
+        }
+        Refusal::Invalid(problems) => AppError::validation("The availability update has problems.", problems),
+    })?;
+    let mut tx = state.db.begin().await?;
+    for change in &changes {
+        match change {
+            Change::HoldBack { item_id, until } => held_db::hold_back(&mut *tx, store_id, item_id, *until, now).await?,
+            Change::Release { item_id } => held_db::release(&mut *tx, store_id, item_id).await?,
+        }
+    }
+    let held = held_db::held_back(&mut *tx, store_id).await?;
+    tx.commit().await?;
+    state.cache.invalidate_store(store_id);
+    Ok(in_force(held, &menu.document, now))
+}
+
+/// The marks that count at `now`: not run out, and on items the menu has (a mark outlives a
+/// push that drops its item, and counts again if the item comes back).
+fn in_force(held: Vec<HeldBack>, menu: &CatalogSet, now: chrono::DateTime<chrono::Utc>) -> Vec<HeldItem> {
+    held.into_iter()
+        .filter(|h| h.until.is_none_or(|until| until > now) && menu.items.contains_key(&h.item_id))
+        .map(|h| HeldItem { item_id: h.item_id, until: h.until })
+        .collect()
 }
 
 pub async fn get_for_owned_store(

@@ -1,5 +1,6 @@
 //! Catalog sets: the atomic replace and the reads, checked against the schema at build time.
 
+use super::item_availability::HeldBack;
 use crate::domain::catalog::{CatalogSet, StoredCatalogSet};
 use crate::domain::discovery::MenuEntry;
 use chrono::{DateTime, Utc};
@@ -75,6 +76,37 @@ pub async fn replace(
 /// The store whose live catalog set has this id, if any.
 pub async fn owner_of<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar!("SELECT store_id FROM catalog_sets WHERE id = $1", id).fetch_optional(executor).await
+}
+
+/// A catalog set with its store's held-back items (`item_availability`), in one round trip:
+/// what validate's menu is made of.
+pub async fn get_with_held_back<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    id: Uuid,
+) -> sqlx::Result<Option<(StoredCatalogSet, Vec<HeldBack>)>> {
+    let row = sqlx::query!(
+        r#"SELECT c.id, c.store_id, c.document AS "document: Json<CatalogSet>", c.version, c.created_at, c.updated_at,
+                  coalesce(array_agg(a.item_id) FILTER (WHERE a.item_id IS NOT NULL), '{}') AS "held_ids!: Vec<String>",
+                  coalesce(array_agg(a.until) FILTER (WHERE a.item_id IS NOT NULL), '{}') AS "held_until!: Vec<Option<DateTime<Utc>>>"
+           FROM catalog_sets c LEFT JOIN item_availability a ON a.store_id = c.store_id
+           WHERE c.id = $1
+           GROUP BY c.id"#,
+        id,
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(|row| {
+        let held = row.held_ids.into_iter().zip(row.held_until).map(|(item_id, until)| HeldBack { item_id, until });
+        let set = CatalogSetRow {
+            id: row.id,
+            store_id: row.store_id,
+            document: row.document,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        };
+        (StoredCatalogSet::from(set), held.collect())
+    }))
 }
 
 pub async fn get<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<StoredCatalogSet>> {

@@ -6,6 +6,7 @@ pub mod discovery;
 pub mod idempotency;
 pub mod ingestions;
 pub mod interchange;
+pub mod item_availability;
 pub mod keys;
 pub mod mcp_sessions;
 pub mod onboardings;

@@ -11,6 +11,7 @@ pub mod error_code;
 pub mod geo;
 pub mod idempotency;
 pub mod ingestion;
+pub mod item_availability;
 pub mod lifecycle;
 pub mod limits;
 pub mod money;

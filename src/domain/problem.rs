@@ -13,11 +13,14 @@ pub struct Problem {
     pub json_path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
+    /// For an item the restaurant held back for a while: when it is available again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_again_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Problem {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem { code: code.into(), message: message.into(), json_path: None, item_id: None }
+        Problem { code: code.into(), message: message.into(), json_path: None, item_id: None, available_again_at: None }
     }
 
     pub fn at(code: impl Into<String>, path: impl Into<String>, message: impl Into<String>) -> Self {

@@ -305,11 +305,8 @@ fn check_lines(
             priced = None;
             continue;
         };
-        if !item.available {
-            problems.push(
-                Problem::at("ITEM_UNAVAILABLE", at.field("itemId"), format!("{} is currently unavailable", item.name))
-                    .with_item(item.item_id.clone()),
-            );
+        if let Err(again) = menu.availability(item, now) {
+            problems.push(unavailable(item, at.field("itemId"), again));
         } else if let Some(tz) = store.tz {
             let message = match menu.served_now(&item.item_id, tz, now) {
                 Served::Yes => None,
@@ -321,7 +318,7 @@ fn check_lines(
                     .push(Problem::at("ITEM_UNAVAILABLE", at.field("itemId"), message).with_item(item.item_id.clone()));
             }
         }
-        let modifiers = check_groups(item, &line.modifier_groups, &at, menu, problems);
+        let modifiers = check_groups(item, &line.modifier_groups, &at, menu, now, problems);
         match (modifiers, priced.as_mut()) {
             (Some(modifiers), Some(priced)) => priced.push(LinePrice {
                 base_price: item.base_price,
@@ -336,11 +333,24 @@ fn check_lines(
 
 /// Checks the modifier selections made for `item` (recursively for nested ones); returns their
 /// prices when every selection could be priced.
+/// ITEM_UNAVAILABLE for `item` at `path`, saying when it is back if the restaurant said so.
+fn unavailable(item: &Item, path: String, again: Option<DateTime<Utc>>) -> Problem {
+    let message = match again {
+        Some(at) => format!("{} is unavailable until {}", item.name, at.to_rfc3339()),
+        None => format!("{} is currently unavailable", item.name),
+    };
+    Problem {
+        available_again_at: again,
+        ..Problem::at("ITEM_UNAVAILABLE", path, message).with_item(item.item_id.clone())
+    }
+}
+
 fn check_groups(
     item: &Item,
     selections: &[ModifierSelection],
     at: &At,
     menu: &MenuSnapshot,
+    now: DateTime<Utc>,
     problems: &mut Vec<Problem>,
 ) -> Option<Vec<ModifierPrice>> {
     let mut prices = Some(Vec::new());
@@ -394,17 +404,10 @@ fn check_groups(
                 prices = None;
                 continue;
             };
-            if !modifier.available {
-                problems.push(
-                    Problem::at(
-                        "ITEM_UNAVAILABLE",
-                        modifier_at.field("itemId"),
-                        format!("{} is currently unavailable", modifier.name),
-                    )
-                    .with_item(modifier.item_id.clone()),
-                );
+            if let Err(again) = menu.availability(modifier, now) {
+                problems.push(unavailable(modifier, modifier_at.field("itemId"), again));
             }
-            let nested = check_groups(modifier, &selected.modifier_groups, &modifier_at, menu, problems);
+            let nested = check_groups(modifier, &selected.modifier_groups, &modifier_at, menu, now, problems);
             match (nested, prices.as_mut()) {
                 (Some(nested), Some(prices)) => prices.push(ModifierPrice {
                     unit_price: modifier.base_price,

@@ -2,7 +2,7 @@
 //! loaded into the cache instead of on every request.
 
 use super::availability::Schedule;
-use super::catalog::CatalogSet;
+use super::catalog::{CatalogSet, Item};
 use super::money::currency_exponent;
 use super::store::{PauseState, Store, StoreDetails};
 use chrono::{DateTime, Utc};
@@ -43,6 +43,9 @@ pub struct MenuSnapshot {
     schedules: HashMap<String, Schedule>,
     /// For each item listed in a section, the catalogs (dayparts) it is served in.
     item_catalogs: HashMap<String, Vec<String>>,
+    /// Items the restaurant has marked unavailable without pushing the menu, each until when
+    /// (`None`: until it says otherwise).
+    held_back: HashMap<String, Option<DateTime<Utc>>>,
 }
 
 impl MenuSnapshot {
@@ -67,7 +70,27 @@ impl MenuSnapshot {
                 stack.extend(section.section_ids.iter());
             }
         }
-        MenuSnapshot { store_id, set, version, schedules, item_catalogs }
+        MenuSnapshot { store_id, set, version, schedules, item_catalogs, held_back: HashMap::new() }
+    }
+
+    /// The menu with the restaurant's held-back items laid over it.
+    pub fn holding_back(mut self, items: impl IntoIterator<Item = (String, Option<DateTime<Utc>>)>) -> Self {
+        self.held_back = items.into_iter().collect();
+        self
+    }
+
+    /// Whether an item can be ordered at `now`: it is available on the menu, and not held back
+    /// (a hold whose `until` has passed is over). `Err` carries when it is available again, if
+    /// that is known.
+    pub fn availability(&self, item: &Item, now: DateTime<Utc>) -> Result<(), Option<DateTime<Utc>>> {
+        if !item.available {
+            return Err(None);
+        }
+        match self.held_back.get(&item.item_id) {
+            Some(Some(until)) if *until <= now => Ok(()),
+            Some(until) => Err(*until),
+            None => Ok(()),
+        }
     }
 
     /// Whether an item is on a menu (catalog) open at `now` in the store's time zone.

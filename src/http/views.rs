@@ -99,6 +99,24 @@ pub struct CatalogSetView {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The items the restaurant holds back now (shown `available: false` in `items` too).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub item_availability: Vec<HeldItemView>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldItemView {
+    pub item_id: String,
+    pub available: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available_again_at: Option<DateTime<Utc>>,
+}
+
+impl HeldItemView {
+    pub fn of(held: crate::app::catalog::HeldItem) -> Self {
+        HeldItemView { item_id: held.item_id, available: false, available_again_at: held.until }
+    }
 }
 
 impl From<StoredCatalogSet> for CatalogSetView {
@@ -109,6 +127,16 @@ impl From<StoredCatalogSet> for CatalogSetView {
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            item_availability: Vec::new(),
+        }
+    }
+}
+
+impl From<crate::app::catalog::Browsed> for CatalogSetView {
+    fn from(browsed: crate::app::catalog::Browsed) -> Self {
+        CatalogSetView {
+            item_availability: browsed.held_back.into_iter().map(HeldItemView::of).collect(),
+            ..CatalogSetView::from(browsed.set)
         }
     }
 }

@@ -178,7 +178,7 @@ impl Marketfront {
     ) -> Result<Json<Menu>, ToolProblem> {
         call(&parts)?;
         let id = parse_id(&args.catalog_set_id, ErrorCode::CatalogsetNotFound, "catalog set")?;
-        let stored = catalog::get(&self.state, id).await?;
+        let stored = catalog::get(&self.state, id).await?.set;
         let part = match (&args.section_id, &args.item_ids) {
             (Some(section), _) => {
                 if !stored.document.sections.contains_key(section) {

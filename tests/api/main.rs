@@ -16,6 +16,7 @@ mod errors;
 mod fairness;
 mod hardening;
 mod helpers;
+mod item_availability;
 mod layering;
 mod lifecycle;
 mod mcp;

@@ -8,8 +8,9 @@ use crate::app::error::AppResult;
 use crate::app::{catalog, ingest, stores};
 use crate::domain::catalog::CatalogSet;
 use crate::domain::error_code::ErrorCode;
+use crate::domain::item_availability::AvailabilityUpdate;
 use crate::domain::store::{StatusUpdate, StoreDetails};
-use crate::http::views::{CatalogSetView, IngestionView, StatusResponse, StorePage, StoreView};
+use crate::http::views::{CatalogSetView, HeldItemView, IngestionView, StatusResponse, StorePage, StoreView};
 use crate::state::AppState;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{StatusCode, header};
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
             "/v1/commerce/stores/{store_id}/catalog-set",
             put(push_catalog_set).get(get_catalog_set).layer(DefaultBodyLimit::max(CATALOG_BODY_LIMIT)),
         )
+        .route("/v1/commerce/stores/{store_id}/item-availability", put(set_item_availability))
         .route("/v1/commerce/catalogset-notification", post(request_catalog_pull))
         .route("/v1/commerce/catalogset-ingestions/{ingestion_id}", get(get_ingestion))
 }
@@ -150,4 +152,25 @@ async fn get_ingestion(
 ) -> AppResult<Json<IngestionView>> {
     let id = parse_id(&raw, ErrorCode::NotFound, "catalog ingestion")?;
     Ok(Json(ingest::get(&state, caller.organization_id, id).await?.into()))
+}
+
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemAvailabilityView {
+    store_id: uuid::Uuid,
+    /// Every item held back now, after the update.
+    items: Vec<HeldItemView>,
+}
+
+/// 200 with the items held back now: the sparse marks of what is out of stock, kept across menu
+/// pushes, each restored by itself at its `until`.
+async fn set_item_availability(
+    State(state): State<AppState>,
+    Commerce(caller): Commerce,
+    Path(raw): Path<String>,
+    JsonBody(update): JsonBody<AvailabilityUpdate>,
+) -> AppResult<Json<ItemAvailabilityView>> {
+    let id = store_id(&raw)?;
+    let held = catalog::set_availability(&state, caller.organization_id, id, &update).await?;
+    Ok(Json(ItemAvailabilityView { store_id: id, items: held.into_iter().map(HeldItemView::of).collect() }))
 }

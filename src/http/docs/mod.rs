@@ -50,6 +50,7 @@ const JOURNEY: &[(&str, &[&str])] = &[
             "notifyCatalogSet",
             "getCatalogIngestion",
             "getOwnCatalogSet",
+            "setItemAvailability",
         ],
     ),
     ("Commerce: store status", &["getStoreStatus", "updateStoreStatus"]),
