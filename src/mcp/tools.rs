@@ -178,10 +178,10 @@ impl Marketfront {
     ) -> Result<Json<Menu>, ToolProblem> {
         call(&parts)?;
         let id = parse_id(&args.catalog_set_id, ErrorCode::CatalogsetNotFound, "catalog set")?;
-        let stored = catalog::get(&self.state, id).await?.set;
+        let menu = catalog::get(&self.state, id).await?;
         let part = match (&args.section_id, &args.item_ids) {
             (Some(section), _) => {
-                if !stored.document.sections.contains_key(section) {
+                if !menu.set.document.sections.contains_key(section) {
                     return Err(AppError::new(
                         ErrorCode::NotFound,
                         format!("The menu has no section {section:?}: use a sectionId from the compact menu."),
@@ -193,7 +193,7 @@ impl Marketfront {
             (None, Some(items)) => MenuPart::Items(items),
             (None, None) => MenuPart::Compact,
         };
-        Ok(Json(Menu::of(&stored.store_id.to_string(), &stored.document, part)))
+        Ok(Json(Menu::of(&menu, part)))
     }
 
     #[tool(

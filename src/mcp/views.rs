@@ -3,6 +3,7 @@
 //! the same thing.
 
 use crate::app::carts::PricedCart;
+use crate::app::catalog::{Browsed, HeldItem};
 use crate::app::conversations::{Pending, Summary};
 use crate::domain::address::Context;
 use crate::domain::catalog::CatalogSet;
@@ -169,6 +170,9 @@ pub struct MenuItem {
     #[schemars(with = "f64")]
     pub price: Decimal,
     pub available: bool,
+    /// For an item the restaurant holds back until a known time: when it is back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available_again_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Compact: only the groups that must be chosen from; in detail: every group, with options.
@@ -206,7 +210,7 @@ pub enum MenuPart<'a> {
     Items(&'a [String]),
 }
 
-fn item_view(set: &CatalogSet, item_id: &str, detail: bool) -> Option<MenuItem> {
+fn item_view(set: &CatalogSet, held: &[HeldItem], item_id: &str, detail: bool) -> Option<MenuItem> {
     let item = set.items.get(item_id)?;
     let modifier_groups = item
         .modifier_group_ids
@@ -237,6 +241,7 @@ fn item_view(set: &CatalogSet, item_id: &str, detail: bool) -> Option<MenuItem> 
         name: item.name.clone(),
         price: item.base_price,
         available: item.available,
+        available_again_at: held.iter().find(|h| h.item_id == item.item_id).and_then(|h| h.until),
         description: if detail { item.description.clone() } else { None },
         modifier_groups,
     })
@@ -246,13 +251,15 @@ impl Menu {
     /// The menu as an agent reads it. Compact lists every section with its items' names and
     /// prices and the groups that must be chosen from; past `COMPACT_ITEMS` items it lists the
     /// sections alone. A section or a set of items comes in detail.
-    pub fn of(store_id: &str, set: &CatalogSet, part: MenuPart<'_>) -> Menu {
+    pub fn of(menu: &Browsed, part: MenuPart<'_>) -> Menu {
+        let (set, held) = (&menu.set.document, menu.held_back.as_slice());
         let detail = !matches!(part, MenuPart::Compact);
         let listed = |section: &crate::domain::catalog::Section, with_items: bool, detail: bool| MenuSection {
             section_id: section.section_id.clone(),
             name: section.name.clone(),
             item_count: section.item_ids.len(),
-            items: with_items.then(|| section.item_ids.iter().filter_map(|id| item_view(set, id, detail)).collect()),
+            items: with_items
+                .then(|| section.item_ids.iter().filter_map(|id| item_view(set, held, id, detail)).collect()),
         };
         let sections: Vec<MenuSection> = match part {
             MenuPart::Compact => {
@@ -264,7 +271,7 @@ impl Menu {
                 section_id: String::new(),
                 name: "Requested items".into(),
                 item_count: ids.len(),
-                items: Some(ids.iter().filter_map(|id| item_view(set, id, true)).collect()),
+                items: Some(ids.iter().filter_map(|id| item_view(set, held, id, true)).collect()),
             }],
         };
         let guidance = if detail {
@@ -274,7 +281,7 @@ impl Menu {
         };
         Menu {
             catalog_set_id: set.catalog_set_id.to_string(),
-            store_id: store_id.to_string(),
+            store_id: menu.set.store_id.to_string(),
             currency: set.currency.clone(),
             detail,
             sections,

@@ -98,6 +98,15 @@ async fn until_brings_the_item_back_by_itself_and_a_menu_push_keeps_the_mark() {
         serde_json::from_value(answer["errors"][0]["availableAgainAt"].clone()).unwrap();
     assert_eq!(again, back_at);
 
+    // An agent reading the menu over MCP sees it too, with when it is back.
+    let (token, _) = crate::mcp::person(&app, &shop.distribution).await;
+    let mut agent = crate::mcp::Agent::connect(&app.address, &token).await;
+    let menu = agent.tool("getCatalogSet", json!({"catalogSetId": shop.catalog, "itemIds": ["margherita"]})).await;
+    let item = &menu["sections"][0]["items"][0];
+    assert_eq!(item["available"], false, "{menu}");
+    let shown: chrono::DateTime<chrono::Utc> = serde_json::from_value(item["availableAgainAt"].clone()).unwrap();
+    assert_eq!(shown, back_at);
+
     app.clock.advance(Duration::minutes(61));
     assert_eq!(validated(&app, None, &shop).await["isValid"], true, "back by itself at its until");
     let menu = json_of(
