@@ -13,3 +13,5 @@ CREATE TABLE item_availability (
 -- A change is a change of the store's menu: every instance drops the store's cached menus.
 CREATE TRIGGER item_availability_announce_change AFTER INSERT OR UPDATE OR DELETE ON item_availability
     FOR EACH ROW EXECUTE FUNCTION marketfront_announce_store_change();
+-- The reaper deletes marks that ended by themselves.
+CREATE INDEX item_availability_until ON item_availability (until) WHERE until IS NOT NULL;

@@ -1,10 +1,10 @@
 //! What has outlived its purpose: validatedOrderTokens an hour past their expiry (kept that long
 //! so a late place is told TOKEN_EXPIRED rather than TOKEN_INVALID), finished
 //! Idempotency-Keys past their retention, sessions past their expiry (whose tokens say so
-//! by themselves), MCP conversations idle past their limit and order confirmations past theirs.
-//! An order's one-token guarantee does not depend on any of them: it is a unique index on the
-//! orders themselves. The rate limiters also forget callers
-//! whose budgets are full again.
+//! by themselves), MCP conversations idle past their limit, order confirmations past theirs and
+//! out-of-stock marks whose `until` has passed. An order's one-token guarantee does not depend on
+//! any of them: it is a unique index on the orders themselves. The rate limiters also forget
+//! callers whose budgets are full again.
 //!
 //! A backlog (a reaper that was down, a burst of validations) is deleted a batch per statement,
 //! each its own transaction, until a batch comes back short: no statement holds locks on, or
@@ -12,7 +12,7 @@
 
 use crate::app::conversations;
 use crate::app::error::AppResult;
-use crate::db::{idempotency, mcp_sessions, sessions, tokens};
+use crate::db::{idempotency, item_availability, mcp_sessions, sessions, tokens};
 use crate::state::AppState;
 use std::future::Future;
 
@@ -43,6 +43,11 @@ pub async fn reap(state: &AppState) -> AppResult<()> {
     let confirmations = in_batches(|| mcp_sessions::reap_confirmations(&state.db, before, REAP_BATCH)).await?;
     if confirmations > 0 {
         tracing::info!(count = confirmations, "expired order confirmations reaped");
+    }
+    // Marks that ended by themselves: no reader counts them any more.
+    let marks = in_batches(|| item_availability::reap_expired(&state.db, now, REAP_BATCH)).await?;
+    if marks > 0 {
+        tracing::info!(count = marks, "ended out-of-stock marks reaped");
     }
     Ok(())
 }

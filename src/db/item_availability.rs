@@ -49,3 +49,16 @@ pub async fn release(db: impl sqlx::PgExecutor<'_>, store_id: Uuid, item_id: &st
         .await
         .map(|_| ())
 }
+
+/// Deletes up to `batch` marks whose `until` passed before `before`; how many.
+pub async fn reap_expired(db: impl sqlx::PgExecutor<'_>, before: DateTime<Utc>, batch: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "DELETE FROM item_availability WHERE (store_id, item_id) IN (
+             SELECT store_id, item_id FROM item_availability WHERE until < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        before,
+        batch,
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}

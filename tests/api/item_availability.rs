@@ -109,6 +109,9 @@ async fn until_brings_the_item_back_by_itself_and_a_menu_push_keeps_the_mark() {
 
     app.clock.advance(Duration::minutes(61));
     assert_eq!(validated(&app, None, &shop).await["isValid"], true, "back by itself at its until");
+    assert_eq!(app.count("SELECT count(*) FROM item_availability").await, 1);
+    marketfront::app::housekeeping::reap(&app.state).await.unwrap();
+    assert_eq!(app.count("SELECT count(*) FROM item_availability").await, 0, "an ended mark is reaped");
     let menu = json_of(
         app.get(&format!("/v1/marketplace/catalog-sets/{}", shop.catalog), &shop.distribution).await,
         StatusCode::OK,
