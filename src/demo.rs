@@ -250,6 +250,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         status: "paused".into(),
         reason: Some("Kitchen maintenance".into()),
         resume_at: Some(state.now() + chrono::Duration::hours(2)),
+        extra_preparation_minutes: None,
     };
     stores::update_status(state, restaurants.id, MISSION_NOODLES, &pause)
         .await

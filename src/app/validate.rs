@@ -155,6 +155,6 @@ pub async fn validate(state: &AppState, caller: &Caller, input: OrderInput) -> A
     })?;
     verdict.validated_order_token = Some(token);
     verdict.token_expires_at = Some(now + ttl);
-    verdict.estimated_ready_at = Some(now + chrono::Duration::minutes(i64::from(store.details.preparation_minutes)));
+    verdict.estimated_ready_at = Some(crate::domain::store::ready_at(&store.details, &store.pause, now));
     Ok(ValidatedOrder { priced, verdict })
 }

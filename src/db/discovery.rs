@@ -233,7 +233,7 @@ pub async fn find(
 
 /// The page's stores with their rows, after `total` and a `page (store_id, chord, rank)`.
 const PAGE_ROWS: &str = "SELECT t.n AS total, p.chord, p.rank,
-        s.id, s.organization_id, s.details, s.status, s.pause_reason, s.resume_at,
+        s.id, s.organization_id, s.details, s.status, s.pause_reason, s.resume_at, s.extra_preparation_minutes,
         c.id AS catalog_set_id, s.version, s.created_at, s.updated_at,
         (SELECT jsonb_object_agg(w, e.items_by_word -> w) FROM unnest($12::text[]) w
          WHERE e.items_by_word ? w) AS matched

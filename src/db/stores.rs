@@ -16,6 +16,7 @@ pub(super) struct StoreRow {
     status: StoreStatus,
     pause_reason: Option<String>,
     resume_at: Option<DateTime<Utc>>,
+    extra_preparation_minutes: Option<i32>,
     catalog_set_id: Option<Uuid>,
     version: i64,
     created_at: DateTime<Utc>,
@@ -28,7 +29,12 @@ impl From<StoreRow> for Store {
             id: row.id,
             organization_id: row.organization_id,
             details: row.details.0,
-            pause: PauseState { status: row.status, reason: row.pause_reason, resume_at: row.resume_at },
+            pause: PauseState {
+                status: row.status,
+                reason: row.pause_reason,
+                resume_at: row.resume_at,
+                extra_preparation_minutes: row.extra_preparation_minutes.and_then(|m| u32::try_from(m).ok()),
+            },
             catalog_set_id: row.catalog_set_id,
             version: row.version,
             created_at: row.created_at,
@@ -80,7 +86,7 @@ async fn fetch_in(conn: &mut PgConnection, organization_id: Uuid, id: Uuid) -> s
     let row = sqlx::query_as!(
         StoreRow,
         r#"SELECT s.id, s.organization_id, s.details AS "details: Json<StoreDetails>", s.status AS "status: StoreStatus",
-                  s.pause_reason, s.resume_at, c.id AS "catalog_set_id?", s.version, s.created_at, s.updated_at
+                  s.pause_reason, s.resume_at, s.extra_preparation_minutes, c.id AS "catalog_set_id?", s.version, s.created_at, s.updated_at
            FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id
            WHERE s.id = $1 AND s.organization_id = $2"#,
         id,
@@ -119,7 +125,7 @@ pub async fn get<'e>(executor: impl sqlx::PgExecutor<'e>, id: Uuid) -> sqlx::Res
     let row = sqlx::query_as!(
         StoreRow,
         r#"SELECT s.id, s.organization_id, s.details AS "details: Json<StoreDetails>", s.status AS "status: StoreStatus",
-                  s.pause_reason, s.resume_at, c.id AS "catalog_set_id?", s.version, s.created_at, s.updated_at
+                  s.pause_reason, s.resume_at, s.extra_preparation_minutes, c.id AS "catalog_set_id?", s.version, s.created_at, s.updated_at
            FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id WHERE s.id = $1"#,
         id,
     )
@@ -134,7 +140,7 @@ pub async fn list_owned(pool: &PgPool, organization_id: Uuid, page: &Page) -> sq
     let rows = sqlx::query_as!(
         StoreRow,
         r#"SELECT s.id, s.organization_id, s.details AS "details: Json<StoreDetails>", s.status AS "status: StoreStatus",
-                  s.pause_reason, s.resume_at, c.id AS "catalog_set_id?", s.version, s.created_at, s.updated_at
+                  s.pause_reason, s.resume_at, s.extra_preparation_minutes, c.id AS "catalog_set_id?", s.version, s.created_at, s.updated_at
            FROM stores s LEFT JOIN catalog_sets c ON c.store_id = s.id
            WHERE s.organization_id = $1 AND s.id > $2 ORDER BY s.id LIMIT $3 OFFSET $4"#,
         organization_id,
@@ -163,7 +169,8 @@ pub async fn set_pause(
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<Store>> {
     let updated = sqlx::query!(
-        "UPDATE stores SET status = $3, pause_reason = $4, resume_at = $5, version = version + 1, updated_at = $6
+        "UPDATE stores SET status = $3, pause_reason = $4, resume_at = $5, extra_preparation_minutes = $7,
+                           version = version + 1, updated_at = $6
          WHERE id = $1 AND organization_id = $2",
         id,
         organization_id,
@@ -171,6 +178,7 @@ pub async fn set_pause(
         state.reason,
         state.resume_at,
         now,
+        state.extra_preparation_minutes.map(|m| m as i32),
     )
     .execute(&mut *tx)
     .await?;
@@ -187,8 +195,9 @@ pub async fn set_pause(
 /// Brings back online every store whose pause has run out; returns how many.
 pub async fn resume_due(db: impl sqlx::PgExecutor<'_>, now: DateTime<Utc>) -> sqlx::Result<u64> {
     let done = sqlx::query!(
-        "UPDATE stores SET status = 'online', pause_reason = NULL, resume_at = NULL, version = version + 1, updated_at = $1
-         WHERE status = 'paused' AND resume_at IS NOT NULL AND resume_at <= $1",
+        "UPDATE stores SET status = 'online', pause_reason = NULL, resume_at = NULL, extra_preparation_minutes = NULL,
+                           version = version + 1, updated_at = $1
+         WHERE status IN ('paused', 'busy') AND resume_at IS NOT NULL AND resume_at <= $1",
         now,
     )
     .execute(db)

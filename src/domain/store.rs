@@ -219,6 +219,8 @@ fn check_sizes(store: &StoreDetails, problems: &mut Vec<Problem>) {
 pub enum StoreStatus {
     Online,
     Paused,
+    /// Taking orders, slower: the kitchen is slammed (`extraPreparationMinutes`).
+    Busy,
 }
 
 impl StoreStatus {
@@ -226,6 +228,7 @@ impl StoreStatus {
         match self {
             StoreStatus::Online => "online",
             StoreStatus::Paused => "paused",
+            StoreStatus::Busy => "busy",
         }
     }
 
@@ -233,6 +236,7 @@ impl StoreStatus {
         match text {
             "online" => Some(StoreStatus::Online),
             "paused" => Some(StoreStatus::Paused),
+            "busy" => Some(StoreStatus::Busy),
             _ => None,
         }
     }
@@ -257,19 +261,35 @@ pub struct PauseState {
     pub status: StoreStatus,
     pub reason: Option<String>,
     pub resume_at: Option<DateTime<Utc>>,
+    /// While busy: the minutes every new order takes longer.
+    pub extra_preparation_minutes: Option<u32>,
 }
 
 impl PauseState {
-    /// A pause whose `resumeAt` has passed is over, whether or not the resumer has run yet, so
-    /// every reader agrees on the state without waiting for a background job.
+    pub const ONLINE: PauseState =
+        PauseState { status: StoreStatus::Online, reason: None, resume_at: None, extra_preparation_minutes: None };
+
+    /// A pause (or a busy spell) whose `resumeAt` has passed is over, whether or not the
+    /// resumer has run yet, so every reader agrees on the state without waiting for a
+    /// background job.
     pub fn effective(&self, now: DateTime<Utc>) -> PauseState {
         match self.resume_at {
-            Some(at) if self.status == StoreStatus::Paused && at <= now => {
-                PauseState { status: StoreStatus::Online, reason: None, resume_at: None }
-            }
+            Some(at) if self.status != StoreStatus::Online && at <= now => PauseState::ONLINE,
             _ => self.clone(),
         }
     }
+
+    /// The minutes an order placed at `now` takes beyond the store's preparation time.
+    pub fn extra_minutes(&self, now: DateTime<Utc>) -> u32 {
+        let effective = self.effective(now);
+        if effective.status == StoreStatus::Busy { effective.extra_preparation_minutes.unwrap_or(0) } else { 0 }
+    }
+}
+
+/// When an order placed at `now` should be ready: the store's preparation time, plus a busy
+/// kitchen's extra minutes.
+pub fn ready_at(details: &StoreDetails, pause: &PauseState, now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::minutes(i64::from(details.preparation_minutes) + i64::from(pause.extra_minutes(now)))
 }
 
 /// Whether a store takes orders now, and if not, when it next will.
@@ -287,11 +307,11 @@ pub fn opening(details: &StoreDetails, pause: &PauseState, now: DateTime<Utc>) -
     let schedule = details.schedule();
     let pause = pause.effective(now);
     let from = match (pause.status, pause.resume_at) {
-        (StoreStatus::Online, _) => now,
+        (StoreStatus::Online | StoreStatus::Busy, _) => now,
         (StoreStatus::Paused, Some(resume_at)) => resume_at,
         (StoreStatus::Paused, None) => return closed,
     };
-    let is_open = pause.status == StoreStatus::Online && schedule.is_open_at(tz, now);
+    let is_open = pause.status != StoreStatus::Paused && schedule.is_open_at(tz, now);
     if is_open {
         return Opening { is_open, next_open_at: None };
     }
@@ -307,23 +327,27 @@ pub struct StatusUpdate {
     pub reason: Option<String>,
     #[serde(default)]
     pub resume_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub extra_preparation_minutes: Option<i64>,
 }
 
 /// The furthest ahead a pause may be set to end by itself.
 pub const MAX_PAUSE_DAYS: i64 = 365;
+/// The most a busy kitchen may add to every order.
+pub const MAX_EXTRA_MINUTES: i64 = 240;
 
 /// Turns a status update into the new pause state, or every problem with it.
 pub fn apply_status_update(update: &StatusUpdate, now: DateTime<Utc>) -> Result<PauseState, Vec<Problem>> {
     let mut problems = Vec::new();
     let status = StoreStatus::parse(&update.status);
     if status.is_none() {
-        problems.push(Problem::at("INVALID_VALUE", "$.status", "status must be \"online\" or \"paused\""));
+        problems.push(Problem::at("INVALID_VALUE", "$.status", "status must be \"online\", \"paused\" or \"busy\""));
     }
     let reason = update.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
-    if status == Some(StoreStatus::Paused) {
-        if reason.is_none() {
-            problems.push(Problem::at("INVALID_VALUE", "$.reason", "a pause needs a reason"));
-        }
+    if status == Some(StoreStatus::Paused) && reason.is_none() {
+        problems.push(Problem::at("INVALID_VALUE", "$.reason", "a pause needs a reason"));
+    }
+    if matches!(status, Some(StoreStatus::Paused | StoreStatus::Busy)) {
         if update.resume_at.is_some_and(|at| at <= now) {
             problems.push(Problem::at("INVALID_VALUE", "$.resumeAt", "resumeAt must be in the future"));
         }
@@ -331,23 +355,49 @@ pub fn apply_status_update(update: &StatusUpdate, now: DateTime<Utc>) -> Result<
             problems.push(Problem::at(
                 "INVALID_VALUE",
                 "$.resumeAt",
-                format!(
-                    "resumeAt is at most {MAX_PAUSE_DAYS} days ahead; pause without one to pause until further notice"
-                ),
+                format!("resumeAt is at most {MAX_PAUSE_DAYS} days ahead; leave it out until further notice"),
             ));
         }
+    }
+    if status == Some(StoreStatus::Paused) {
         super::limits::check_text(reason.as_deref(), super::limits::MAX_TEXT_CHARS, "$.reason", &mut problems);
     }
+    let extra = update.extra_preparation_minutes;
+    match (status, extra) {
+        (Some(StoreStatus::Busy), None) => {
+            problems.push(Problem::at(
+                "INVALID_VALUE",
+                "$.extraPreparationMinutes",
+                "busy needs extraPreparationMinutes",
+            ));
+        }
+        (Some(StoreStatus::Busy), Some(minutes)) if !(1..=MAX_EXTRA_MINUTES).contains(&minutes) => {
+            let message = format!("extraPreparationMinutes is between 1 and {MAX_EXTRA_MINUTES}");
+            problems.push(Problem::at("INVALID_VALUE", "$.extraPreparationMinutes", message));
+        }
+        (Some(StoreStatus::Online | StoreStatus::Paused), Some(_)) => {
+            let message = "extraPreparationMinutes only applies to busy";
+            problems.push(Problem::at("INVALID_VALUE", "$.extraPreparationMinutes", message));
+        }
+        _ => {}
+    }
     if status == Some(StoreStatus::Online) && update.resume_at.is_some() {
-        problems.push(Problem::at("INVALID_VALUE", "$.resumeAt", "resumeAt only applies to a pause"));
+        problems.push(Problem::at("INVALID_VALUE", "$.resumeAt", "resumeAt only applies to a pause or a busy spell"));
     }
     match status {
-        Some(StoreStatus::Paused) if problems.is_empty() => {
-            Ok(PauseState { status: StoreStatus::Paused, reason, resume_at: update.resume_at })
-        }
-        Some(StoreStatus::Online) if problems.is_empty() => {
-            Ok(PauseState { status: StoreStatus::Online, reason: None, resume_at: None })
-        }
+        Some(StoreStatus::Paused) if problems.is_empty() => Ok(PauseState {
+            status: StoreStatus::Paused,
+            reason,
+            resume_at: update.resume_at,
+            extra_preparation_minutes: None,
+        }),
+        Some(StoreStatus::Busy) if problems.is_empty() => Ok(PauseState {
+            status: StoreStatus::Busy,
+            reason: None,
+            resume_at: update.resume_at,
+            extra_preparation_minutes: extra.map(|m| m as u32),
+        }),
+        Some(StoreStatus::Online) if problems.is_empty() => Ok(PauseState::ONLINE),
         _ => Err(problems),
     }
 }
@@ -397,10 +447,31 @@ mod tests {
             status: "paused".into(),
             reason: Some("Busy".into()),
             resume_at: Some(now + Duration::minutes(30)),
+            extra_preparation_minutes: None,
         };
         let state = apply_status_update(&update, now).unwrap();
         assert_eq!(state.effective(now + Duration::minutes(29)).status, StoreStatus::Paused);
         assert_eq!(state.effective(now + Duration::minutes(30)).status, StoreStatus::Online);
+    }
+
+    #[test]
+    fn a_busy_kitchen_adds_its_minutes_until_it_is_not() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+        let busy = |minutes: Option<i64>, resume_at: Option<DateTime<Utc>>| StatusUpdate {
+            status: "busy".into(),
+            reason: None,
+            resume_at,
+            extra_preparation_minutes: minutes,
+        };
+        let state = apply_status_update(&busy(Some(25), Some(now + Duration::hours(1))), now).unwrap();
+        assert_eq!((state.status, state.extra_minutes(now)), (StoreStatus::Busy, 25));
+        assert_eq!(state.extra_minutes(now + Duration::hours(1)), 0, "over at resumeAt");
+        for wrong in [busy(None, None), busy(Some(0), None), busy(Some(MAX_EXTRA_MINUTES + 1), None)] {
+            let problems = apply_status_update(&wrong, now).unwrap_err();
+            assert_eq!(problems[0].json_path.as_deref(), Some("$.extraPreparationMinutes"));
+        }
+        let online = StatusUpdate { status: "online".into(), ..busy(Some(5), None) };
+        assert!(apply_status_update(&online, now).is_err(), "minutes go with busy only");
     }
 
     #[test]
@@ -410,12 +481,13 @@ mod tests {
         let details: StoreDetails = serde_json::from_value(v).unwrap();
         // Monday 2026-11-23 12:00 in New York.
         let noon = Utc.with_ymd_and_hms(2026, 11, 23, 17, 0, 0).unwrap();
-        let online = PauseState { status: StoreStatus::Online, reason: None, resume_at: None };
+        let online = PauseState::ONLINE;
         assert_eq!(opening(&details, &online, noon), Opening { is_open: true, next_open_at: None });
         let paused_until_13 = PauseState {
             status: StoreStatus::Paused,
             reason: Some("Busy".into()),
             resume_at: Some(noon + Duration::hours(1)),
+            extra_preparation_minutes: None,
         };
         assert_eq!(
             opening(&details, &paused_until_13, noon),
@@ -432,7 +504,12 @@ mod tests {
     #[test]
     fn pause_needs_a_reason_and_a_future_resume() {
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
-        let update = StatusUpdate { status: "paused".into(), reason: Some("  ".into()), resume_at: Some(now) };
+        let update = StatusUpdate {
+            status: "paused".into(),
+            reason: Some("  ".into()),
+            resume_at: Some(now),
+            extra_preparation_minutes: None,
+        };
         let paths: Vec<_> =
             apply_status_update(&update, now).unwrap_err().into_iter().map(|p| p.json_path.unwrap()).collect();
         assert_eq!(paths, ["$.reason", "$.resumeAt"]);

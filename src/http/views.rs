@@ -33,6 +33,9 @@ pub struct StoreStatusView {
     pub status: &'static str,
     pub pause_reason: Option<String>,
     pub resume_at: Option<DateTime<Utc>>,
+    /// While busy: the minutes every new order takes longer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_preparation_minutes: Option<u32>,
     pub is_open: bool,
     pub next_open_at: Option<DateTime<Utc>>,
 }
@@ -45,6 +48,7 @@ impl StoreStatusView {
             status: pause.status.as_str(),
             pause_reason: pause.reason,
             resume_at: pause.resume_at,
+            extra_preparation_minutes: pause.extra_preparation_minutes,
             is_open: opening.is_open,
             next_open_at: opening.next_open_at,
         }

@@ -118,6 +118,9 @@ pub struct StoreSheet {
     pub preparation_minutes: u32,
     /// The restaurant paused online orders.
     pub paused: bool,
+    /// The kitchen is busy: orders take this much longer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_preparation_minutes: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pause_reason: Option<String>,
 }
@@ -136,6 +139,7 @@ impl StoreSheet {
             delivery_radius_km: details.delivery_radius_km,
             preparation_minutes: details.preparation_minutes,
             paused: pause.status == StoreStatus::Paused,
+            extra_preparation_minutes: pause.extra_preparation_minutes,
             pause_reason: pause.reason.clone().filter(|_| pause.status == StoreStatus::Paused),
         }
     }

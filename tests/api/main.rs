@@ -3,6 +3,7 @@
 mod auth;
 mod backlog;
 mod binary;
+mod busy;
 mod carts;
 mod catalog;
 mod catalog_server;

@@ -294,7 +294,7 @@ async fn create_order(
         customer,
         payment_method: secrets_at_rest::seal_method(&state.secrets, &method),
         amounts,
-        estimated_ready_at: Some(now + chrono::Duration::minutes(i64::from(store.details.preparation_minutes))),
+        estimated_ready_at: Some(crate::domain::store::ready_at(&store.details, &store.pause, now)),
         processor: state.payments.name(),
         processor_key: processor_key(id),
     };
