@@ -423,16 +423,13 @@ async fn journeys(client: Client, base: String, key: String, until: Instant) -> 
     stats
 }
 
-/// Runs the mix over every connection for `seconds` and prints a row per endpoint.
-async fn run_mix(client: &Client, options: &Options) {
-    let started = Instant::now();
-    let until = started + Duration::from_secs(options.seconds);
-    let tasks: Vec<_> = (0..options.connections)
-        .map(|_| tokio::spawn(journeys(client.clone(), options.url.clone(), options.key.clone(), until)))
-        .collect();
+/// Every connection's timings, by endpoint.
+async fn merged(
+    tasks: Vec<tokio::task::JoinHandle<BTreeMap<&'static str, Outcome>>>,
+) -> BTreeMap<&'static str, Outcome> {
     let mut merged: BTreeMap<&'static str, Outcome> = BTreeMap::new();
     for task in tasks {
-        for (endpoint, outcome) in task.await.expect("journey worker") {
+        for (endpoint, outcome) in task.await.expect("a connection's worker") {
             let into = merged
                 .entry(endpoint)
                 .or_insert_with(|| Outcome { latencies_us: Vec::new(), failures: BTreeMap::new() });
@@ -442,6 +439,17 @@ async fn run_mix(client: &Client, options: &Options) {
             }
         }
     }
+    merged
+}
+
+/// Runs the mix over every connection for `seconds` and prints a row per endpoint.
+async fn run_mix(client: &Client, options: &Options) {
+    let started = Instant::now();
+    let until = started + Duration::from_secs(options.seconds);
+    let tasks: Vec<_> = (0..options.connections)
+        .map(|_| tokio::spawn(journeys(client.clone(), options.url.clone(), options.key.clone(), until)))
+        .collect();
+    let merged = merged(tasks).await;
     let elapsed = started.elapsed().as_secs_f64();
     let total: usize = merged.values().map(|o| o.latencies_us.len()).sum();
     for (endpoint, mut outcome) in merged {
@@ -801,18 +809,7 @@ async fn run_agents(client: &Client, options: &Options) {
     let tasks: Vec<_> = (0..options.connections)
         .map(|_| tokio::spawn(agent_journeys(client.clone(), options.url.clone(), until)))
         .collect();
-    let mut merged: BTreeMap<&'static str, Outcome> = BTreeMap::new();
-    for task in tasks {
-        for (endpoint, outcome) in task.await.expect("agent worker") {
-            let into = merged
-                .entry(endpoint)
-                .or_insert_with(|| Outcome { latencies_us: Vec::new(), failures: BTreeMap::new() });
-            into.latencies_us.extend(outcome.latencies_us);
-            for (status, count) in outcome.failures {
-                *into.failures.entry(status).or_default() += count;
-            }
-        }
-    }
+    let merged = merged(tasks).await;
     let elapsed = started.elapsed().as_secs_f64();
     let journeys = merged.get("mcp: removeFromCart").map_or(0, |o| o.latencies_us.len());
     for (endpoint, mut outcome) in merged {

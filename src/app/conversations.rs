@@ -297,18 +297,18 @@ pub struct SummaryLine {
     pub options: Vec<String>,
 }
 
+impl SummaryLine {
+    /// `2 × Margherita (Large, Basil)`.
+    pub fn text(&self) -> String {
+        let options = if self.options.is_empty() { String::new() } else { format!(" ({})", self.options.join(", ")) };
+        format!("{} × {}{options}", self.quantity, self.name)
+    }
+}
+
 impl Summary {
     /// One paragraph a client can show the person as it is.
     pub fn sentence(&self) -> String {
-        let lines: Vec<String> = self
-            .lines
-            .iter()
-            .map(|line| {
-                let options =
-                    if line.options.is_empty() { String::new() } else { format!(" ({})", line.options.join(", ")) };
-                format!("{} × {}{options}", line.quantity, line.name)
-            })
-            .collect();
+        let lines: Vec<String> = self.lines.iter().map(SummaryLine::text).collect();
         let how = match (&self.fulfillment_type, &self.deliver_to) {
             (FulfillmentType::DeliveryByMerchant, Some(to)) => format!("delivered to {to}"),
             (FulfillmentType::DeliveryByMerchant, None) => "delivered".to_string(),

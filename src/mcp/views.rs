@@ -4,7 +4,7 @@
 
 use crate::app::carts::PricedCart;
 use crate::app::catalog::{Browsed, HeldItem};
-use crate::app::conversations::{Pending, Summary};
+use crate::app::conversations::{Pending, Summary, SummaryLine};
 use crate::domain::address::Context;
 use crate::domain::catalog::CatalogSet;
 use crate::domain::discovery::Found;
@@ -421,15 +421,7 @@ impl SummaryView {
         SummaryView {
             store_id: summary.store_id.to_string(),
             store_name: summary.store_name.clone(),
-            items: summary
-                .lines
-                .iter()
-                .map(|line| {
-                    let options =
-                        if line.options.is_empty() { String::new() } else { format!(" ({})", line.options.join(", ")) };
-                    format!("{} × {}{options}", line.quantity, line.name)
-                })
-                .collect(),
+            items: summary.lines.iter().map(SummaryLine::text).collect(),
             fulfillment_type: mode(summary.fulfillment_type).into(),
             deliver_to: summary.deliver_to.clone(),
             total: summary.amounts.total,

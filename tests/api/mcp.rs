@@ -142,6 +142,18 @@ async fn validated_cart(agent: &mut Agent, shop: &Shop) -> Value {
     validated
 }
 
+/// Asks `agent` to place the validated order with `payment` (`{paymentMethodId}` or
+/// `{cardOnFile}`): the confirmation step, and the yes to present (the same arguments with
+/// its confirmationId).
+async fn asking(agent: &mut Agent, validated: &Value, payment: Value) -> Value {
+    let mut checkout = payment;
+    checkout["validatedOrderToken"] = validated["validatedOrderToken"].clone();
+    let asked = agent.tool("placeOrder", checkout.clone()).await;
+    assert_eq!(asked["status"], "confirmation_required", "{asked}");
+    checkout["confirmationId"] = asked["confirmationId"].clone();
+    checkout
+}
+
 async fn orders_of(app: &TestApp, token: &str) -> usize {
     let listed = json_of(app.get("/v1/marketplace/orders", token).await, StatusCode::OK).await;
     listed["orders"].as_array().unwrap().len()
@@ -277,10 +289,7 @@ async fn a_confirmation_is_bound_to_its_conversation_token_card_and_time() {
     let (token, card) = person(&app, &shop.distribution).await;
     let mut agent = Agent::connect(&app.address, &token).await;
     let validated = validated_cart(&mut agent, &shop).await;
-    let checkout = json!({"validatedOrderToken": validated["validatedOrderToken"], "paymentMethodId": card});
-    let asked = agent.tool("placeOrder", checkout.clone()).await;
-    let mut yes = checkout.clone();
-    yes["confirmationId"] = asked["confirmationId"].clone();
+    let yes = asking(&mut agent, &validated, json!({"paymentMethodId": card})).await;
 
     let mut forged = yes.clone();
     forged["confirmationId"] = json!("cnf_0000");
@@ -315,10 +324,7 @@ async fn the_conversation_continues_on_another_instance_with_its_cart() {
     let other = app.another_instance().await;
     let mut second = first.at(&other);
     assert_eq!(second.tool("viewCart", json!({})).await, cart);
-    let checkout = json!({"validatedOrderToken": validated["validatedOrderToken"], "paymentMethodId": card});
-    let asked = second.tool("placeOrder", checkout.clone()).await;
-    let mut yes = checkout;
-    yes["confirmationId"] = asked["confirmationId"].clone();
+    let yes = asking(&mut second, &validated, json!({"paymentMethodId": card})).await;
     // Asked on one instance, said yes on the other.
     assert_eq!(first.tool("placeOrder", yes).await["status"], "placed");
 }
@@ -347,17 +353,22 @@ async fn bad_credentials_unknown_sessions_and_delete() {
     let (token, _) = person(&app, &shop.distribution).await;
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
                       "params": {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
-    let post = |authorization: Option<String>| {
+    // An initialize with `headers` beside the protocol's own.
+    let initialize = |headers: &[(&str, String)]| {
         let mut request = app
             .client
             .post(format!("{}/mcp", app.address))
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
             .body(init.to_string());
-        if let Some(value) = authorization {
-            request = request.header("authorization", value);
+        for (name, value) in headers {
+            request = request.header(*name, value);
         }
         request.send()
+    };
+    let post = |authorization: Option<String>| {
+        let headers: Vec<(&str, String)> = authorization.into_iter().map(|value| ("authorization", value)).collect();
+        initialize(&headers)
     };
     let missing = post(None).await.unwrap();
     assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
@@ -377,29 +388,11 @@ async fn bad_credentials_unknown_sessions_and_delete() {
     // A browser page of another site may not drive it (DNS rebinding); a Host not ours neither.
     let plain = post(Some(format!("Bearer {token}"))).await.unwrap();
     assert_eq!(plain.status(), StatusCode::OK);
-    let from_page = app
-        .client
-        .post(format!("{}/mcp", app.address))
-        .bearer_auth(&token)
-        .header("origin", "https://evil.example")
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .body(init.to_string())
-        .send()
-        .await
-        .unwrap();
+    let bearer = format!("Bearer {token}");
+    let from_page =
+        initialize(&[("authorization", bearer.clone()), ("origin", "https://evil.example".into())]).await.unwrap();
     assert_eq!(from_page.status(), StatusCode::FORBIDDEN);
-    let rebound = app
-        .client
-        .post(format!("{}/mcp", app.address))
-        .bearer_auth(&token)
-        .header("host", "attacker.example")
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .body(init.to_string())
-        .send()
-        .await
-        .unwrap();
+    let rebound = initialize(&[("authorization", bearer), ("host", "attacker.example".into())]).await.unwrap();
     assert_eq!(rebound.status(), StatusCode::FORBIDDEN, "a Host not in MARKETFRONT_MCP_ALLOWED_HOSTS");
 
     let mut agent = Agent::connect(&app.address, &token).await;
@@ -478,10 +471,7 @@ async fn a_yes_interrupted_by_a_crash_and_retried_on_a_new_server_charges_once()
     let validated = validated_cart(&mut agent, &shop).await;
     // The card takes a second to authorise: time to kill the server inside the payment step.
     let card = json!({"cardToken": "tok_slow_1000", "processorType": "stripe"});
-    let checkout = json!({"validatedOrderToken": validated["validatedOrderToken"], "cardOnFile": card});
-    let asked = agent.tool("placeOrder", checkout.clone()).await;
-    let mut yes = checkout;
-    yes["confirmationId"] = asked["confirmationId"].clone();
+    let yes = asking(&mut agent, &validated, json!({"cardOnFile": card})).await;
 
     let mut in_flight_agent = agent.at(&first.address);
     let in_flight = {
