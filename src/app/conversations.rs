@@ -196,16 +196,10 @@ async fn default_catalog_set(state: &AppState, store_id: &str) -> AppResult<Opti
     }
 }
 
-/// The fulfilment the conversation will order with, and whether the person confirmed it.
-pub async fn fulfillment(state: &AppState, caller: &Caller, id: &str) -> AppResult<(Option<Context>, bool)> {
+/// Whether the person chose pickup or delivery themselves in this conversation.
+pub async fn confirmed(state: &AppState, id: &str) -> AppResult<bool> {
     let stored = db::mcp_sessions::cart(&state.db, id).await?.ok_or_else(gone)?;
-    let context = addresses::fallback_for(state, caller).await?;
-    Ok((context, stored.fulfillment_confirmed_at.is_some()))
-}
-
-/// Sets the session's fulfilment context without the person's say-so (the agent inferred it).
-pub async fn set_fulfillment(state: &AppState, caller: &Caller, input: ContextInput) -> AppResult<Context> {
-    addresses::set_context(state, caller, input).await
+    Ok(stored.fulfillment_confirmed_at.is_some())
 }
 
 /// The person chose pickup or delivery: set it and remember that they did.

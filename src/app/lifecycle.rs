@@ -141,9 +141,7 @@ pub async fn update_status(
     if next.state == State::Open {
         return Ok(view);
     }
-    if let Err(error) = settle(state, order_id).await {
-        tracing::warn!(%order_id, error = format!("{error:#}"), "settling the payment failed; the order keeper will retry");
-    }
+    settle_or_leave_to_the_keeper(state, order_id).await;
     // The answer shows the payment as settling left it.
     view_of(state, order_id).await
 }
@@ -190,9 +188,7 @@ pub async fn cancel_by_partner(
     let event = orders::event(&view, row.store_organization_id, "order_cancelled", now);
     order_db::insert_event(&mut tx, &event, now).await?;
     tx.commit().await?;
-    if let Err(error) = settle(state, order_id).await {
-        tracing::warn!(%order_id, error = format!("{error:#}"), "settling the payment failed; the order keeper will retry");
-    }
+    settle_or_leave_to_the_keeper(state, order_id).await;
     view_of(state, order_id).await
 }
 
@@ -238,6 +234,14 @@ async fn view_of(state: &AppState, order_id: Uuid) -> AppResult<OrderView> {
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("order {order_id} vanished")))?;
     Ok(orders::with_history(&state.db, &[row]).await?.remove(0))
+}
+
+/// Settles a just-closed order's payment at once; a failure is left to the order keeper, which
+/// finds every closed order with unsettled money.
+async fn settle_or_leave_to_the_keeper(state: &AppState, order_id: Uuid) {
+    if let Err(error) = settle(state, order_id).await {
+        tracing::warn!(%order_id, error = format!("{error:#}"), "settling the payment failed; the order keeper will retry");
+    }
 }
 
 /// Makes the money follow a closed order: capture a completed order's authorisation, void a

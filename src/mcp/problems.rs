@@ -20,12 +20,6 @@ impl From<AppError> for ToolProblem {
     }
 }
 
-impl From<sqlx::Error> for ToolProblem {
-    fn from(error: sqlx::Error) -> Self {
-        ToolProblem(error.into())
-    }
-}
-
 /// The structured content of a refusal.
 pub fn content(error: &AppError) -> Value {
     let code = error.code();

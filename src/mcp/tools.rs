@@ -232,8 +232,8 @@ impl Marketfront {
             None => args.address_id,
         };
         let input = ContextInput { mode: args.mode.fulfillment(), address_id };
-        let context = conversations::set_fulfillment(&self.state, &caller, input).await?;
-        let (_, confirmed) = conversations::fulfillment(&self.state, &caller, &conversation).await?;
+        let context = addresses::set_context(&self.state, &caller, input).await?;
+        let confirmed = conversations::confirmed(&self.state, &conversation).await?;
         Ok(Json(Fulfillment::of(Some(&context), confirmed)))
     }
 
@@ -256,7 +256,7 @@ impl Marketfront {
     ) -> Result<Json<Fulfillment>, ToolProblem> {
         let Call { caller, conversation } = call(&parts)?;
         self.spend_write(&caller)?;
-        let (context, _) = conversations::fulfillment(&self.state, &caller, &conversation).await?;
+        let context = addresses::fallback_for(&self.state, &caller).await?;
         let mode = match args.mode {
             Some(mode) => mode,
             None => {
